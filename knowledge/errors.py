@@ -1,0 +1,64 @@
+"""Every error a user can see, in one place.
+
+StdTutorError                 base: str(error) is a plain sentence for the user
+├── MaterialError             one input file could not be loaded (the batch goes on)
+│   ├── UnsupportedType       no loader for this file type
+│   ├── TooLarge              over the size limit
+│   ├── CorruptFile           the file cannot be parsed
+│   ├── EncryptedFile         password-protected
+│   ├── EmptyDocument         no extractable text
+│   └── UnreadableEncoding    text that is not UTF-8, UTF-16 or GB18030
+├── UnknownDocument           `remove` named a document that is not loaded
+└── BadQuestion               empty or oversized question
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StdTutorError(Exception):
+    """Base of all errors whose message is shown to a user."""
+
+
+class MaterialError(StdTutorError):
+    reason = "cannot be loaded"
+
+    def __init__(self, path: str | Path, detail: str = "") -> None:
+        self.path = Path(path)
+        self.detail = detail
+        message = f"{self.path.name}: {self.reason}"
+        super().__init__(f"{message} ({detail})" if detail else message)
+
+
+class UnsupportedType(MaterialError):
+    reason = "unsupported file type"
+
+
+class TooLarge(MaterialError):
+    reason = "file is too large"
+
+
+class CorruptFile(MaterialError):
+    reason = "file is damaged or not what its name says"
+
+
+class EncryptedFile(MaterialError):
+    reason = "file is password-protected"
+
+
+class EmptyDocument(MaterialError):
+    reason = "no text could be extracted"
+
+
+class UnreadableEncoding(MaterialError):
+    reason = "text encoding is not readable (use UTF-8)"
+
+
+class UnknownDocument(StdTutorError):
+    def __init__(self, doc: str) -> None:
+        super().__init__(f"no loaded document is called {doc!r} (see `stdtutor materials`)")
+
+
+class BadQuestion(StdTutorError):
+    """The question is empty or too long; the message says which, in the asker's language."""

@@ -1,0 +1,121 @@
+"""What a question asks for: its concepts (in both languages) and the kind of answer it wants."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from knowledge.glossary import Glossary
+from knowledge.text import terms
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question mentions; found in a text by any of its forms or terms."""
+
+    pattern: re.Pattern | None  # any glossary form, in either language
+    terms: frozenset[str]
+    weight: float
+    known: bool = True  # False: no passage in the materials has this term at all
+
+    def found_in(self, text_lower: str, text_terms: frozenset[str]) -> bool:
+        if self.terms & text_terms:
+            return True
+        return bool(self.pattern and self.pattern.search(text_lower))
+
+
+# A question's wording tells what shape of answer it wants: a duration, a date, a number, a
+# standard, a body. A sentence of that shape is more likely the answer than one that only
+# repeats the question's words.
+_ANSWER_SHAPES = [
+    (
+        r"多久|多长|期限|周期|how long|how often|how many (days|weeks|months|years)",
+        r"\d+\s*(weeks?|months?|years?|days?)|[\d一二三四五六七八九十两]+\s*(周|个月|年|日|天)",
+    ),
+    (
+        r"哪年|哪一年|什么时候|何时|哪天|日期|时间|when\b|what year|since when|date",
+        r"\b(1[89]|20)\d\d\b|(1[89]|20)\d\d年|\d+月\d+日",
+    ),
+    (
+        r"多少|几个|几家|几类|几名|几项|几种|几|how many|how much|number of|minimum",
+        r"\d|[一二三四五六七八九十两百千]",
+    ),
+    (
+        r"哪个标准|哪项标准|什么标准|which standard|what standard",
+        r"(ISO|IEC|GB)(/[A-Z]+)?\s*\d",
+    ),
+    (
+        r"谁|哪个部门|哪些单位|哪几家|哪个机构|who\b|whom|which (body|organi[sz]ation|authority)",
+        r"委员会|部门|机构|国务院|大学|学院|Council|Administration|University|committee|"
+        r"secretariat|body|bodies",
+    ),
+]
+_SHAPES = [(re.compile(q, re.I), re.compile(a, re.I)) for q, a in _ANSWER_SHAPES]
+_CLAUSES = re.compile(
+    r"[?？;；]|[，,]\s*(?=还|那|以及|另外|and\b|also\b)|\band\b(?= (what|how|who|when|which|why)\b)"
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    concepts: list[Concept]
+    shapes: list[re.Pattern]  # what an answering sentence probably looks like
+    clauses: list[list[Concept]]  # the concepts of each part of a multi-part question
+
+    @property
+    def total(self) -> float:
+        return sum(c.weight for c in self.concepts) or 1.0
+
+    def coverage(self, text: str, text_terms: frozenset[str]) -> float:
+        """Share of the question's weight that `text` contains, in either language."""
+        lower = text.lower()
+        return sum(c.weight for c in self.concepts if c.found_in(lower, text_terms)) / self.total
+
+    @property
+    def unknown(self) -> float:
+        """Share of the question's weight that appears nowhere in the materials."""
+        return sum(c.weight for c in self.concepts if not c.known) / self.total
+
+    def shape_match(self, text: str) -> bool:
+        return any(shape.search(text) for shape in self.shapes)
+
+
+def analyse(
+    question: str, glossary: Glossary, idf: Callable[[str], float], df: Callable[[str], int]
+) -> Query:
+    concepts = _concepts(question, glossary, idf, df)
+    shapes = [answer for asked, answer in _SHAPES if asked.search(question)]
+    clauses = []
+    for part in _CLAUSES.split(question):
+        if part and part.strip():
+            part_concepts = _concepts(part, glossary, idf, df)
+            if part_concepts:
+                clauses.append(part_concepts)
+    return Query(question, concepts, shapes, clauses or [concepts])
+
+
+def _concepts(
+    text: str, glossary: Glossary, idf: Callable[[str], float], df: Callable[[str], int]
+) -> list[Concept]:
+    found, rest = glossary.matches(text)
+    concepts = []
+    for term, _ in found:
+        forms = [f.lower() for f in (term.zh, *term.en)]
+        weight = max((idf(t) for f in forms for t in terms(f)), default=1.0)
+        concepts.append(Concept(_any_form(forms), frozenset(), weight))
+    for t in dict.fromkeys(terms(rest)):
+        concepts.append(Concept(None, frozenset([t]), idf(t), known=df(t) > 0))
+    return concepts
+
+
+def _any_form(forms: list[str]) -> re.Pattern:
+    """Chinese forms match anywhere; Latin ones only as whole words ("tc" is not in "etc")."""
+    parts = [
+        re.escape(f)
+        if re.search(r"[\u3400-\u9fff]", f)
+        else rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])"
+        for f in forms
+    ]
+    return re.compile("|".join(parts))

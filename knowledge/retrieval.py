@@ -1,0 +1,147 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 lists fused by rank, balanced across languages."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from knowledge.embeddings import Embedder
+from knowledge.glossary import Glossary
+from knowledge.lexical import BM25
+from knowledge.models import Chunk, Lang, Passage
+from knowledge.query import Query, analyse
+from knowledge.store import ChunkStore
+from knowledge.text import terms
+
+_RRF_K = 60
+# Questions about terms themselves ("…英文怎么说", "what's the Chinese for …") are the ones a
+# glossary answers; for every other question its rows would only crowd out explanations.
+_TERMINOLOGY = re.compile(
+    r"英文|中文|英语|汉语|怎么说|叫什么|术语|全称|缩写|翻译|english|chinese|\bterm\b|translat|"
+    r"abbreviat|stand for|stands for",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    candidates: int = 20  # per list
+    other_language: int = 8  # extra dense candidates from the other language
+    # The bundled model scores same-language pairs higher; this much is added to a
+    # cross-language similarity so a right passage in the other language can compete.
+    cross_language_bonus: float = 0.04
+    refresh_seconds: float = 5.0
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        glossary: Glossary,
+        settings: RetrievalSettings | None = None,
+    ) -> None:
+        self.store, self.embedder, self.glossary = store, embedder, glossary
+        self.settings = settings or RetrievalSettings()
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._index = _Index.build((), [])
+
+    def refresh(self, force: bool = False) -> None:
+        """Rebuild the in-memory lexical index when the catalog changed (e.g. another process)."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.settings.refresh_seconds:
+            return
+        with self._lock:
+            self._checked = now
+            key = tuple(sorted((d.doc_id, d.version) for d in self.store.documents()))
+            if key == self._index.key and not force:
+                return
+            chunks = self.store.active_chunks([version for _, version in key])
+            self._index = _Index.build(key, chunks)  # one assignment: readers see old or new
+
+    @property
+    def chunk_count(self) -> int:
+        self.refresh()
+        return len(self._index.chunks)
+
+    def analyse(self, question: str) -> Query:
+        index = self._index
+        return analyse(question, self.glossary, index.bm25.idf, index.bm25.df)
+
+    def search(
+        self, question: str, lang: Lang, k: int = 5, query: Query | None = None
+    ) -> list[Passage]:
+        """The k best passages for a question asked in `lang`."""
+        self.refresh()
+        index = self._index
+        if not index.chunks:
+            return []
+        s = self.settings
+        translations = self.glossary.translations(question)
+        expanded = f"{question} {' '.join(translations)}" if translations else question
+        versions = [version for _, version in index.key]
+        vector = self.embedder.embed_query(expanded)
+        other: Lang = "en" if lang == "zh" else "zh"
+        similarity = dict(self.store.nearest(vector, versions, s.candidates))
+        similarity.update(self.store.nearest(vector, versions, s.other_language, lang=other))
+        allowed = {"text", "glossary"} if _TERMINOLOGY.search(question) else {"text"}
+        similarity = {
+            i: v
+            for i, v in similarity.items()
+            if i in index.by_id and index.chunk(i).role in allowed
+        }
+
+        def adjusted(chunk_id: str) -> float:
+            bonus = s.cross_language_bonus if index.chunk(chunk_id).lang != lang else 0.0
+            return similarity[chunk_id] + bonus
+
+        dense_rank = sorted(similarity, key=adjusted, reverse=True)
+        query_terms = terms(expanded)
+        lexical_rank = [
+            index.chunks[i].id
+            for i, _ in index.bm25.search(query_terms, s.candidates * 2)
+            if index.chunks[i].role in allowed
+        ][: s.candidates]
+        fused: dict[str, float] = {}
+        for ranking in (dense_rank, lexical_rank):
+            for rank, chunk_id in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (_RRF_K + rank)
+        best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+        query = query or self.analyse(question)
+        return [
+            Passage(
+                chunk=index.chunk(i),
+                score=fused[i],
+                dense=similarity.get(i, 0.0),
+                lexical=query.coverage(
+                    index.chunk(i).embedding_text(), index.terms[index.by_id[i]]
+                ),
+            )
+            for i in best
+        ]
+
+    def idf(self, term: str) -> float:
+        return self._index.bm25.idf(term)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """An immutable snapshot of the active chunks and their lexical index."""
+
+    key: tuple
+    chunks: list[Chunk]
+    by_id: dict[str, int]
+    terms: list[frozenset[str]]
+    bm25: BM25
+
+    @classmethod
+    def build(cls, key: tuple, chunks: list[Chunk]) -> _Index:
+        texts = [c.embedding_text() for c in chunks]
+        by_id = {c.id: i for i, c in enumerate(chunks)}
+        return cls(key, chunks, by_id, [frozenset(terms(t)) for t in texts], BM25(texts))
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self.chunks[self.by_id[chunk_id]]

@@ -1,0 +1,141 @@
+"""The materials index: chunks and their vectors in Chroma, plus a catalog of loaded documents.
+
+Replacing a document is atomic for readers: the new version's chunks are added first, then the
+catalog entry (one record) is switched to the new version, then the old chunks are deleted.
+Searches only ever see chunks of the version the catalog names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from knowledge.models import Chunk, DocumentInfo, Lang
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb  # noqa: E402  (telemetry must be off before the import)
+from chromadb.config import Settings  # noqa: E402
+
+_CHUNKS = "stdtutor_chunks"
+_CATALOG = "stdtutor_documents"
+_NO_VECTOR = [0.0]  # catalog records carry no meaning in vector space
+
+
+def open_client(path: Path | None = None, url: str | None = None) -> chromadb.ClientAPI:
+    """An embedded Chroma under `path`, or a Chroma server at `url`; never with telemetry."""
+    settings = Settings(anonymized_telemetry=False)
+    if url:
+        parsed = urlparse(url)
+        return chromadb.HttpClient(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            settings=settings,
+        )
+    assert path is not None, "either a path or a url"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class ChunkStore:
+    def __init__(self, client: chromadb.ClientAPI) -> None:
+        # embedding_function=None: vectors always come from our own embedder, so Chroma never
+        # reaches for its default model (which would download).
+        self._chunks = client.get_or_create_collection(
+            _CHUNKS, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self._catalog = client.get_or_create_collection(_CATALOG, embedding_function=None)
+
+    # -- catalog --------------------------------------------------------------------------
+    def documents(self) -> list[DocumentInfo]:
+        got = self._catalog.get(include=["metadatas"])
+        docs = [DocumentInfo(**m) for m in got["metadatas"] or []]  # type: ignore[arg-type]
+        return sorted(docs, key=lambda d: d.doc.lower())
+
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        got = self._catalog.get(ids=[doc_id], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return DocumentInfo(**metas[0]) if metas else None  # type: ignore[arg-type]
+
+    def activate(self, info: DocumentInfo) -> None:
+        """Make `info.version` the version searches see (a single-record upsert)."""
+        self._catalog.upsert(ids=[info.doc_id], embeddings=[_NO_VECTOR], metadatas=[asdict(info)])
+
+    def deactivate(self, doc_id: str) -> None:
+        self._catalog.delete(ids=[doc_id])
+
+    # -- chunks ---------------------------------------------------------------------------
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, version: str) -> None:
+        for start in range(0, len(chunks), 256):
+            part = chunks[start : start + 256]
+            self._chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[start : start + 256],
+                documents=[c.text for c in part],
+                metadatas=[_chunk_meta(c, version) for c in part],
+            )
+
+    def drop_other_versions(self, doc_id: str, keep: str | None) -> None:
+        """Delete a document's chunks of every version but `keep` (None: all of them)."""
+        where: dict = {"doc_id": doc_id}
+        if keep is not None:
+            where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep}}]}
+        self._chunks.delete(where=where)
+
+    def active_chunks(self, versions: Sequence[str]) -> list[Chunk]:
+        if not versions:
+            return []
+        got = self._chunks.get(
+            where={"version": {"$in": list(versions)}}, include=["documents", "metadatas"]
+        )
+        chunks = [
+            _chunk(i, t, m)
+            for i, t, m in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
+        ]
+        return sorted(chunks, key=lambda c: (c.doc_id, c.ordinal))
+
+    def count_chunks(self) -> int:
+        return self._chunks.count()
+
+    def nearest(
+        self, vector: np.ndarray, versions: Sequence[str], k: int, lang: Lang | None = None
+    ) -> list[tuple[str, float]]:
+        """Ids and cosine similarities of the k nearest active chunks (optionally one language)."""
+        if not versions:
+            return []
+        where: dict = {"version": {"$in": list(versions)}}
+        if lang:
+            where = {"$and": [where, {"lang": lang}]}
+        got = self._chunks.query(
+            query_embeddings=[vector], n_results=k, where=where, include=["distances"]
+        )
+        distances = (got["distances"] or [[]])[0]
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], distances, strict=True)]
+
+
+def _chunk_meta(chunk: Chunk, version: str) -> dict:
+    meta = {k: v for k, v in asdict(chunk).items() if k not in ("id", "text") and v is not None}
+    return {**meta, "version": version}
+
+
+def _chunk(id_: str, text: str | None, meta: dict) -> Chunk:
+    return Chunk(
+        id=id_,
+        doc_id=str(meta["doc_id"]),
+        doc=str(meta["doc"]),
+        title=str(meta["title"]),
+        section=str(meta.get("section", "")),
+        page=int(meta["page"]) if meta.get("page") is not None else None,
+        lang="zh" if meta.get("lang") == "zh" else "en",
+        text=text or "",
+        ordinal=int(meta["ordinal"]),
+        role=str(meta.get("role", "text")),
+    )

@@ -1,0 +1,63 @@
+"""Shared fixtures: apps built on temporary data directories, the bundled pack loaded once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import App, build
+from bot.settings import Settings
+from knowledge.glossary import pack_dir
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+_ENV = (
+    "STDTUTOR_HOME",
+    "CHROMA_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "EMBEDDINGS_MODEL",
+    "TELEGRAM_BOT_TOKEN",
+    "LLM_TIMEOUT",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up a developer's settings."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the whole run: the real model embeds each text once."""
+    return tmp_path_factory.mktemp("embeddings") / "embeddings.sqlite"
+
+
+def settings_for(home: Path, **overrides) -> Settings:
+    return Settings(_env_file=None, stdtutor_home=home, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, embedding_cache: Path) -> Callable[..., App]:
+    """Build a fresh app on its own data directory (keyword arguments override settings)."""
+
+    def factory(home: Path | None = None, llm=None, **overrides) -> App:
+        settings = settings_for(home or tmp_path / "home", **overrides)
+        return build(settings, llm=llm, embedding_cache=embedding_cache)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def pack_app(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> App:
+    """An app with the bundled course pack loaded (shared: tests must not change it)."""
+    home = tmp_path_factory.mktemp("pack-home")
+    app = build(settings_for(home), embedding_cache=embedding_cache)
+    report = app.ingestor.ingest([pack_dir()])
+    assert not report.failed, [r.error for r in report.failed]
+    return app
