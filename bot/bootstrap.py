@@ -40,7 +40,7 @@ def build(
     home = settings.stdtutor_home
     glossary = glossary or load_glossary()
     configure_tokenizer(home / "cache", extra_words=glossary.zh_words())
-    cache_path = embedding_cache or home / "cache" / "embeddings.sqlite"
+    cache_path = embedding_cache or settings.embedding_cache or home / "cache" / "embeddings.sqlite"
     cached = CachedEmbedder(embedder or _embedder(settings), cache_path)
     store = store or ChunkStore(open_client(home / "chroma", settings.chroma_url))
     retriever = Retriever(store, cached, glossary)

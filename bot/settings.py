@@ -12,6 +12,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     stdtutor_home: Path = Field(Path("data"), description="where all data lives")
+    embedding_cache: Path | None = Field(
+        None, description="embedding cache file; default STDTUTOR_HOME/cache/embeddings.sqlite"
+    )
     chroma_url: str | None = Field(None, description="a Chroma server; embedded if unset")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

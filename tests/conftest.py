@@ -46,9 +46,9 @@ def settings_for(home: Path, **overrides) -> Settings:
 def make_app(tmp_path: Path, embedding_cache: Path) -> Callable[..., App]:
     """Build a fresh app on its own data directory (keyword arguments override settings)."""
 
-    def factory(home: Path | None = None, llm=None, **overrides) -> App:
+    def factory(home: Path | None = None, llm=None, embedder=None, **overrides) -> App:
         settings = settings_for(home or tmp_path / "home", **overrides)
-        return build(settings, llm=llm, embedding_cache=embedding_cache)
+        return build(settings, llm=llm, embedder=embedder, embedding_cache=embedding_cache)
 
     return factory
 
@@ -61,3 +61,21 @@ def pack_app(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) ->
     report = app.ingestor.ingest([pack_dir()])
     assert not report.failed, [r.error for r in report.failed]
     return app
+
+
+class CountingEmbedder:
+    """The real bundled model, counting how many passages it is asked to embed."""
+
+    def __init__(self) -> None:
+        from knowledge.embeddings import BundledE5
+
+        self.inner = BundledE5()
+        self.name = self.inner.name
+        self.embedded = 0
+
+    def embed_passages(self, texts):
+        self.embedded += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)

@@ -1,0 +1,213 @@
+"""Loading materials: every file type, idempotent re-ingest, atomic replace, remove, bad input."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import docx
+import pptx
+import pytest
+from reportlab.pdfgen import canvas
+
+from knowledge.errors import UnknownDocument
+from knowledge.models import Passage
+from tests.conftest import CountingEmbedder
+
+HANDBOOK_V1 = """# Lab handbook
+
+## Calibration
+
+The torque wrench in room 12 is calibrated every 90 days by the metrology team.
+
+## Safety
+
+Visitors must wear orange helmets in the assembly hall.
+"""
+HANDBOOK_V2 = HANDBOOK_V1.replace("every 90 days", "every 45 days")
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def search(app, question: str, lang="en") -> list[Passage]:
+    return app.retriever.search(question, lang, 5)
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    pdf = canvas.Canvas(str(path))
+    for text in pages:
+        pdf.drawString(72, 720, text)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_every_file_type_is_loaded_with_its_place(make_app, tmp_path):
+    folder = tmp_path / "materials"
+    (folder / "deep").mkdir(parents=True)
+    write(folder / "guide.md", "# Guide\n\n## Voting\n\nA quorum needs seven members present.")
+    write(folder / "note.txt", "The archive closes at 17:30 on Fridays.")
+    write(
+        folder / "deep" / "page.html",
+        "<html><head><title>Web page</title></head><body>"
+        "<h1>Web page</h1><h2>Fees</h2><p>The reading room charges no entry fee.</p></body></html>",
+    )
+    make_pdf(
+        folder / "scan.pdf", ["Cover page of the report.", "Kiln temperature is 1200 degrees."]
+    )
+    document = docx.Document()
+    document.add_heading("Word notes", 0)
+    document.add_heading("Storage", 1)
+    document.add_paragraph("Samples are stored at minus 20 degrees Celsius.")
+    document.save(folder / "notes.docx")
+    deck = pptx.Presentation()
+    for title, body in [("Intro", "Welcome to the course."), ("Badges", "Badges are blue.")]:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text = body
+    deck.save(folder / "deck.pptx")
+
+    app = make_app()
+    report = app.ingestor.ingest([folder])
+
+    assert report.count("added") == 6 and not report.failed
+    assert {d.doc for d in app.store.documents()} == {
+        "guide.md",
+        "note.txt",
+        "page.html",
+        "scan.pdf",
+        "notes.docx",
+        "deck.pptx",
+    }
+    kiln = search(app, "What is the kiln temperature?")[0].chunk
+    assert (kiln.doc, kiln.page) == ("scan.pdf", 2)
+    badge = search(app, "What colour are the badges?")[0].chunk
+    assert (badge.doc, badge.page) == ("deck.pptx", 2)
+    quorum = search(app, "How many members make a quorum?")[0].chunk
+    assert (quorum.doc, quorum.title, quorum.section) == ("guide.md", "Guide", "Voting")
+    assert search(app, "Where are samples stored?")[0].chunk.doc == "notes.docx"
+    assert search(app, "reading room entry fee")[0].chunk.doc == "page.html"
+
+
+def test_reingesting_unchanged_files_changes_nothing_and_embeds_nothing(make_app, tmp_path):
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    embedder = CountingEmbedder()
+    app = make_app(embedder=embedder)
+    app.ingestor.ingest([handbook])
+    before = (app.store.documents(), app.store.count_chunks(), embedder.embedded)
+
+    again = app.ingestor.ingest([handbook])
+
+    assert [r.status for r in again.results] == ["unchanged"]
+    assert (app.store.documents(), app.store.count_chunks(), embedder.embedded) == before
+
+
+def test_same_text_in_another_file_is_not_embedded_again(make_app, tmp_path):
+    embedder = CountingEmbedder()
+    app = make_app(embedder=embedder)  # counts real model calls behind the shared cache
+    write(tmp_path / "a.md", HANDBOOK_V1.replace("room 12", "room 77"))
+    app.ingestor.ingest([tmp_path / "a.md"])
+    first = embedder.embedded
+    write(tmp_path / "b.md", HANDBOOK_V1.replace("room 12", "room 77"))
+    app.ingestor.ingest([tmp_path / "b.md"])
+    assert first > 0 and embedder.embedded == first
+
+
+def test_a_changed_file_replaces_its_chunks(make_app, tmp_path):
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    app = make_app()
+    app.ingestor.ingest([handbook])
+    chunks_v1 = app.store.count_chunks()
+    write(handbook, HANDBOOK_V2)
+
+    report = app.ingestor.ingest([handbook])
+
+    assert [r.status for r in report.results] == ["replaced"]
+    texts = " ".join(
+        p.chunk.text for p in search(app, "How often is the torque wrench calibrated?")
+    )
+    assert "45 days" in texts and "90 days" not in texts
+    assert app.store.count_chunks() == chunks_v1  # old version gone, nothing doubled
+    assert len(app.store.documents()) == 1
+
+
+def test_readers_never_see_both_versions_or_none_during_a_replace(make_app, tmp_path):
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1 + "\n\nFiller paragraph. " * 40)
+    app = make_app()
+    app.ingestor.ingest([handbook])
+    seen: list[set[str]] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            app.retriever.refresh(force=True)
+            index = app.retriever._index
+            seen.append({c.id.split(":")[1] for c in index.chunks})
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for version in range(3):
+        write(handbook, HANDBOOK_V2 + f"\n\nRevision {version}. " + "More filler. " * 40)
+        app.ingestor.ingest([handbook])
+    done.set()
+    thread.join()
+
+    assert seen and all(len(versions) == 1 for versions in seen), seen
+
+
+def test_removed_documents_are_never_retrieved_again(make_app, tmp_path):
+    app = make_app()
+    app.ingestor.ingest([write(tmp_path / "handbook.md", HANDBOOK_V1)])
+    app.ingestor.ingest([write(tmp_path / "other.md", "# Other\n\nCanteen opens at noon.")])
+
+    removed = app.ingestor.remove("handbook.md")
+
+    assert removed.doc == "handbook.md"
+    assert [d.doc for d in app.store.documents()] == ["other.md"]
+    assert all(p.chunk.doc != "handbook.md" for p in search(app, "orange helmets visitors"))
+    with pytest.raises(UnknownDocument, match="handbook.md"):
+        app.ingestor.remove("handbook.md")
+
+
+def test_bad_files_are_reported_and_the_batch_goes_on(make_app, tmp_path):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n garbage that is not a pdf")
+    write(folder / "empty.md", "   \n")
+    (folder / "huge.txt").write_text("x" * (2 * 1024 * 1024))
+    (folder / "garbage.txt").write_bytes(bytes(range(256)) * 20)
+    write(folder / "good.md", "# Good\n\nThe library lends laptops for two weeks.")
+    unknown = write(tmp_path / "notes.xyz", "whatever")
+    missing = tmp_path / "missing.md"
+    app = make_app(max_upload_mb=1)
+
+    report = app.ingestor.ingest([folder, unknown, missing])
+
+    failed = {r.path.name: r.error for r in report.failed}
+    assert set(failed) == {
+        "broken.pdf",
+        "empty.md",
+        "huge.txt",
+        "garbage.txt",
+        "notes.xyz",
+        "missing.md",
+    }
+    for name, error in failed.items():
+        assert error and error.startswith(name)
+    assert "too large" in failed["huge.txt"] and "unsupported" in failed["notes.xyz"]
+    assert [d.doc for d in app.store.documents()] == ["good.md"]
+
+
+def test_a_failed_replacement_keeps_the_indexed_version(make_app, tmp_path):
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    app = make_app()
+    app.ingestor.ingest([handbook])
+    handbook.write_text("   ")  # the new version has no text
+
+    report = app.ingestor.ingest([handbook])
+
+    assert report.failed and "no text" in (report.failed[0].error or "")
+    assert "90 days" in search(app, "torque wrench calibration")[0].chunk.text
