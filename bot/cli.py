@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("pypdf").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         return args.handler(args)
     except StdTutorError as error:

@@ -45,6 +45,7 @@ def open_client(path: Path | None = None, url: str | None = None) -> chromadb.Cl
 
 class ChunkStore:
     def __init__(self, client: chromadb.ClientAPI) -> None:
+        self.client = client
         # embedding_function=None: vectors always come from our own embedder, so Chroma never
         # reaches for its default model (which would download).
         self._chunks = client.get_or_create_collection(
