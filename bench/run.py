@@ -46,9 +46,11 @@ def ask_all(app: App, questions: list[dict]) -> list[dict]:
     return asyncio.run(run())
 
 
-def quality(work: Path, name: str, files: list[Path], questions: list[dict]) -> list[str]:
+def quality(
+    work: Path, name: str, files: list[Path], questions: list[dict], cache: Path
+) -> list[str]:
     """Dev-set scores of this pipeline and of the naive baseline, side by side."""
-    app = make_app(work / name, work / "quality-cache.sqlite")
+    app = make_app(work / name, cache)
     app.ingestor.ingest(files)
     ours = score(questions, ask_all(app, questions))
     naive = NaiveRAG(files, app.embedder)
@@ -125,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=1000, help="scale corpus size")
     parser.add_argument("--quick", action="store_true", help="a tiny run (tests the harness)")
+    parser.add_argument("--cache", type=Path, help="embedding cache for the quality part")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="stdtutor-bench-"))
     try:
@@ -143,14 +146,20 @@ def main(argv: list[str] | None = None) -> int:
                     load_questions(DEVCORPUS / "questions.jsonl"),
                 )
             )
-        if args.quick:
-            sets = [("course pack", pack_files, pack_questions[:12])]
+        if args.quick:  # the alliance pages and their questions only
+            alliance = [f for f in pack_files if f.name.startswith("alliance")]
+            names = {f.name for f in alliance}
+            quick = [q for q in pack_questions if q["doc"] in names][:8] + [
+                q for q in pack_questions if q["kind"] == "out_of_scope"
+            ][:4]
+            sets = [("course pack (alliance pages)", alliance, quick)]
         all_questions = [q for _, _, qs in sets for q in qs]
         for name, files, questions in sets:
-            print("\n".join(quality(work, name, files, questions)), flush=True)
+            cache = args.cache or work / "quality-cache.sqlite"
+            print("\n".join(quality(work, name, files, questions, cache)), flush=True)
         base = [f for _, files, _ in sets for f in files]
         if args.quick:
-            base, chunks = [f for f in pack_files if f.name.startswith("alliance")], 0
+            chunks = 0
         else:
             chunks = args.chunks
         print("\n".join(speed(work, chunks, base, all_questions)))

@@ -1,0 +1,23 @@
+"""The benchmark harness runs end to end and prints each figure beside its baseline."""
+
+from __future__ import annotations
+
+import re
+
+from bench.run import main
+
+
+def test_quick_bench_prints_every_figure_with_its_baseline(capsys, embedding_cache):
+    assert main(["--quick", "--cache", str(embedding_cache)]) == 0
+    out = capsys.readouterr().out
+
+    assert re.search(r"gold doc in top-5 citations\s+\d\.\d\d\s+\d\.\d\d", out)
+    assert re.search(r"out-of-scope refused\s+\d\.\d\d\s+\d\.\d\d", out)
+    assert re.search(r"p50\s+[\d.]+ ms\s+p95\s+[\d.]+ ms", out)
+    rate = re.search(
+        r"ingest rate\s+([\d.]+) chunks/s\s+raw engine\s+([\d.]+) chunks/s\s+ratio ([\d.]+)", out
+    )
+    assert rate and float(rate[1]) > 0 and float(rate[2]) > 0
+    assert abs(float(rate[3]) - float(rate[1]) / float(rate[2])) < 0.01
+    assert re.search(r"re-ingest unchanged\s+[\d.]+ s\s+first ingest\s+[\d.]+ s\s+ratio \d+x", out)
+    assert re.search(r"peak memory \(RSS\)\s+\d+ MB", out)
