@@ -132,11 +132,10 @@ async def _ask_all(app: App, questions: list[str], as_json: bool) -> int:
             answer = await app.tutor.answer(question)
         except BadQuestion as error:
             failed += 1
-            print(
-                json.dumps({"question": question, "error": str(error)}, ensure_ascii=False)
-                if as_json
-                else f"error: {error}"
-            )
+            if as_json:  # stdout stays one JSON line per question
+                print(json.dumps({"question": question, "error": str(error)}, ensure_ascii=False))
+            else:
+                print(f"error: {error}", file=sys.stderr)
             continue
         if as_json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)

@@ -13,9 +13,12 @@ from knowledge.models import Citation
 def render(reply: Reply) -> str:
     """Plain-text rendering: the answer, then its numbered sources."""
     lines = [reply.text]
-    if reply.citations:
-        lines.append("Sources:" if reply.lang == "en" else "出处：")
-        lines.extend(f"  {source_line(c)}" for c in reply.citations)
+    cited = [c for c in reply.citations if f"[{c.n}]" in reply.text]
+    further = [c for c in reply.citations if c not in cited]
+    for heading, group in ((("Sources:", "出处："), cited), (("See also:", "另见："), further)):
+        if group:
+            lines.append(heading[0] if reply.lang == "en" else heading[1])
+            lines.extend(f"  {source_line(c)}" for c in group)
     return "\n".join(lines)
 
 

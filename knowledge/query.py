@@ -106,7 +106,9 @@ def _concepts(
         weight = max((idf(t) for f in forms for t in terms(f)), default=1.0)
         concepts.append(Concept(_any_form(forms), frozenset(), weight))
     for t in dict.fromkeys(terms(rest)):
-        concepts.append(Concept(None, frozenset([t]), idf(t), known=df(t) > 0))
+        # A lone Chinese character is mostly grammar (出, 过, 再); it weighs little.
+        weight = idf(t) * (0.3 if len(t) == 1 and not t.isascii() else 1.0)
+        concepts.append(Concept(None, frozenset([t]), weight, known=df(t) > 0))
     return concepts
 
 

@@ -203,7 +203,9 @@ def test_ingest_prints_one_added_line_per_file_and_a_summary(library: Library) -
         added[match[2]] = (match[3], match[4])
         assert int(match[5]) >= 1
     assert added == MATERIALS
-    assert re.fullmatch(r"3 added, 0 replaced, 0 unchanged, 0 failed, 0 skipped in [\d.]+s", summary)
+    assert re.fullmatch(
+        r"3 added, 0 replaced, 0 unchanged, 0 failed, 0 skipped in [\d.]+s", summary
+    )
     assert result.stderr == ""
 
 
@@ -214,7 +216,7 @@ def test_ingesting_the_same_files_again_changes_nothing(library: Library) -> Non
     assert_clean(again, materials)
     assert again.returncode == 0, again.stderr
     *lines, summary = again.stdout.splitlines()
-    assert sorted(ADDED.match(line)[1:3] for line in lines) == [
+    assert sorted(ADDED.match(line).group(1, 2) for line in lines) == [
         ("unchanged", name) for name in sorted(MATERIALS)
     ]
     assert summary.startswith("0 added, 0 replaced, 3 unchanged, 0 failed, 0 skipped")
@@ -246,10 +248,12 @@ def test_bad_files_get_one_line_each_and_the_good_one_is_loaded(tmp_path: Path) 
     (batch / "broken.pdf").write_bytes(noise.randbytes(4000))
     (batch / "empty.md").write_text("", encoding="utf-8")
     (batch / "notes.xyz").write_text("Some notes in no known format.\n", encoding="utf-8")
-    (batch / "big.txt").write_text("The quick brown fox jumps over the lazy dog.\n" * 35_000, encoding="utf-8")
+    (batch / "big.txt").write_text(
+        "The quick brown fox jumps over the lazy dog.\n" * 35_000, encoding="utf-8"
+    )
     (batch / "garbage.txt").write_bytes(noise.randbytes(3000))
     (batch / "good.md").write_text(
-        "# Workshop Rules\n\n## Closing\n\nThe amber lantern rule closes every workshop at 18:30.\n",
+        "# Workshop Rules\n\n## Closing\n\nThe amber lantern rule closes workshops at 18:30.\n",
         encoding="utf-8",
     )
     reasons = {  # what each bad file's line must say, in the user's words
@@ -262,9 +266,7 @@ def test_bad_files_get_one_line_each_and_the_good_one_is_loaded(tmp_path: Path) 
     assert (batch / "big.txt").stat().st_size > 1.4 * 1024 * 1024
     home = tmp_path / "home"
 
-    result = run_cli(
-        ["ingest", *(str(p) for p in sorted(batch.iterdir()))], home, MAX_UPLOAD_MB=1
-    )
+    result = run_cli(["ingest", *(str(p) for p in sorted(batch.iterdir()))], home, MAX_UPLOAD_MB=1)
     materials = run_cli(["materials"], home)
 
     assert_clean(result, materials)
@@ -344,8 +346,8 @@ def test_an_empty_question_gets_a_message_and_a_failing_exit(library: Library) -
 
 
 def test_a_too_long_line_on_stdin_does_not_stop_the_next_questions(library: Library) -> None:
-    too_long = "Please explain in great detail " + "what the laboratory does " * 4
-    short = "When does the calibration lab open?"
+    too_long = "Please explain in great detail" + " what the laboratory does" * 4
+    short = "When does the calibration laboratory open?"
     result = run_cli(
         ["ask", "--json"],
         library.home,
@@ -366,9 +368,7 @@ def test_a_too_long_line_on_stdin_does_not_stop_the_next_questions(library: Libr
 # --- remove ------------------------------------------------------------------------------
 
 
-def test_remove_retires_a_document_and_unknown_names_fail(
-    library: Library, tmp_path: Path
-) -> None:
+def test_remove_retires_a_document_and_unknown_names_fail(library: Library, tmp_path: Path) -> None:
     home = tmp_path / "home"
     shutil.copytree(library.home, home)  # the shared home stays as it is
 
@@ -393,13 +393,25 @@ def test_remove_retires_a_document_and_unknown_names_fail(
 # --- offline -----------------------------------------------------------------------------
 
 
+_NETWORK_PROBE = """
+import socket
+print(*[line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]])
+for address in (("127.0.0.1", 9), ("1.1.1.1", 53)):
+    try:
+        socket.create_connection(address, timeout=5).close()
+        print("reachable")
+    except OSError as error:
+        print("unreachable" if error.errno == 101 else error)
+"""
+
+
 def offline() -> tuple[str, ...]:
     """The prefix that runs a command with networking cut (only a loopback, and it is down)."""
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.fail("`unshare` (util-linux) is needed to prove the tutor runs offline")
     probe = subprocess.run(
-        [unshare, "-n", "cat", "/sys/class/net/lo/operstate"],
+        [unshare, "-n", sys.executable, "-c", _NETWORK_PROBE],
         capture_output=True,
         text=True,
         timeout=30,
@@ -409,7 +421,7 @@ def offline() -> tuple[str, ...]:
             f"`unshare -n` cannot cut networking here ({probe.stderr.strip()}); "
             "run the tests as root or where user namespaces are allowed"
         )
-    assert probe.stdout.strip() == "down"
+    assert probe.stdout.split() == ["lo", "unreachable", "unreachable"], probe.stdout
     return (unshare, "-n")
 
 
