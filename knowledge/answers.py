@@ -1,7 +1,8 @@
-"""Grounded extractive answers: the few retrieved sentences that answer, each cited.
+"""Grounded extractive answers: the few retrieved paragraphs that answer, each cited.
 
 Without an LLM nothing is written that is not in the materials: the answer is made of
-sentences from the retrieved passages, each group followed by its citation number.
+paragraphs (or, when long, sentences) from the retrieved passages, each group followed by its
+citation number.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class AnswerSettings:
     max_citations: int = 3
 
     def limit(self, lang: Lang) -> int:
-        return (self.max_chars or {"zh": 200, "en": 380})[lang]
+        return (self.max_chars or {"zh": 240, "en": 480})[lang]
 
 
 def refusal(question: str, lang: Lang, passages: list[Passage] | None = None) -> Answer:
@@ -37,6 +38,8 @@ def refusal(question: str, lang: Lang, passages: list[Passage] | None = None) ->
 
 @dataclass(frozen=True)
 class _Candidate:
+    """A paragraph of a retrieved passage (a list item, an article of a law, ...)."""
+
     passage_rank: int
     position: int
     text: str
@@ -48,50 +51,22 @@ class ExtractiveWriter:
         self.settings = settings or AnswerSettings()
 
     def write(self, question: str, lang: Lang, passages: list[Passage], query: Query) -> Answer:
-        """Pick the sentences that answer each part of the question, cite them, keep it short."""
+        """Pick the paragraphs that answer each part of the question, cite them, keep it short."""
         if should_abstain(query, lang, passages):
             return refusal(question, lang, passages)
-        candidates = self._candidates(passages[: self.settings.read_passages])
-        chosen: list[_Candidate] = []
+        candidates = _paragraphs(passages[: self.settings.read_passages])
         budget = self.settings.limit(lang)
+        chosen: list[_Candidate] = []
         for clause in query.clauses:
             best = max(candidates, key=lambda c: _score(c, clause, query), default=None)
-            if best is None or best in chosen:
+            if best is None or best in chosen or (chosen and _score(best, clause, query) < 0.35):
                 continue
-            if chosen and (len(best.text) > budget or _score(best, clause, query) < 0.35):
-                continue
+            share = budget // max(1, len(query.clauses) - len(chosen))
+            best = _trim(best, clause, query, max(share, 60))
             chosen.append(best)
             budget -= len(best.text)
-        rest = [c for c in candidates if c not in chosen]
-        chosen += self._continuation(chosen, rest, budget)
+        chosen += _following(chosen, candidates, budget)
         return self._compose(question, lang, passages, chosen)
-
-    def _candidates(self, passages: list[Passage]) -> list[_Candidate]:
-        out = []
-        for rank, passage in enumerate(passages):
-            for position, sentence in enumerate(sentences(passage.chunk.text)):
-                if len(sentence) >= 6:
-                    out.append(_Candidate(rank, position, sentence, frozenset(terms(sentence))))
-        return out
-
-    def _continuation(
-        self, chosen: list[_Candidate], rest: list[_Candidate], budget: int
-    ) -> list[_Candidate]:
-        """A topic sentence often only echoes the question; the answer follows it."""
-        if len(chosen) != 1 or budget < self.settings.limit("zh") // 3:
-            return []
-        lead = chosen[0]
-        following = sorted(
-            (c for c in rest if c.passage_rank == lead.passage_rank and c.position > lead.position),
-            key=lambda c: c.position,
-        )
-        taken: list[_Candidate] = []
-        for candidate in following[:2]:
-            if len(candidate.text) > budget:
-                break
-            taken.append(candidate)
-            budget -= len(candidate.text)
-        return taken
 
     def _compose(
         self, question: str, lang: Lang, passages: list[Passage], chosen: list[_Candidate]
@@ -103,7 +78,7 @@ class ExtractiveWriter:
             numbers[rank] = len(numbers) + 1
             group = [c.text for c in order if c.passage_rank == rank]
             joiner = "" if has_cjk(group[0]) else " "
-            text = _shorten(joiner.join(group), self.settings.limit(lang) + 60)
+            text = _shorten(joiner.join(group), self.settings.limit(lang) + 80)
             prefix = FOREIGN_SOURCE[lang] if passages[rank].chunk.lang != lang else ""
             parts.append(f"{prefix}{text} [{numbers[rank]}]")
         # Further retrieved passages from other places are listed as sources too.
@@ -118,13 +93,59 @@ class ExtractiveWriter:
         return Answer(question, "\n".join(parts), False, lang, citations, passages=passages)
 
 
+def _paragraphs(passages: list[Passage]) -> list[_Candidate]:
+    return [
+        _Candidate(rank, position, text, frozenset(terms(text)))
+        for rank, passage in enumerate(passages)
+        for position, text in enumerate(p.strip() for p in passage.chunk.text.split("\n"))
+        if len(text) >= 6
+    ]
+
+
 def _score(candidate: _Candidate, clause: list[Concept], query: Query) -> float:
-    """How well a sentence answers one part of the question."""
+    """How well a paragraph or sentence answers one part of the question."""
     lower = candidate.text.lower()
     weight = sum(c.weight for c in clause) or 1.0
     covered = sum(c.weight for c in clause if c.found_in(lower, candidate.terms)) / weight
     shape = 0.3 if query.shape_match(candidate.text) else 0.0
     return covered + shape + 0.15 / (1 + candidate.passage_rank)
+
+
+def _trim(paragraph: _Candidate, clause: list[Concept], query: Query, limit: int) -> _Candidate:
+    """A paragraph over the limit shrinks to its best sentence and what follows it."""
+    if len(paragraph.text) <= limit:
+        return paragraph
+    parts = sentences(paragraph.text)
+    scored = [_Candidate(paragraph.passage_rank, 0, t, frozenset(terms(t))) for t in parts]
+    start = max(range(len(parts)), key=lambda i: _score(scored[i], clause, query), default=0)
+    joiner = "" if has_cjk(paragraph.text) else " "
+    text = parts[start] if parts else paragraph.text
+    for following in parts[start + 1 :]:
+        if len(text) + len(following) > limit:
+            break
+        text = f"{text}{joiner}{following}"
+    return _Candidate(paragraph.passage_rank, paragraph.position, text, frozenset(terms(text)))
+
+
+def _following(
+    chosen: list[_Candidate], candidates: list[_Candidate], budget: int
+) -> list[_Candidate]:
+    """A lead-in ("The four partners are:") only echoes the question; the answer follows it."""
+    if len(chosen) != 1 or budget < 40:
+        return []
+    lead = chosen[0]
+    taken: list[_Candidate] = []
+    for candidate in candidates:
+        same_passage = candidate.passage_rank == lead.passage_rank
+        if not same_passage or candidate.position <= lead.position:
+            continue
+        if len(candidate.text) > budget or len(taken) == 4:
+            break
+        taken.append(candidate)
+        budget -= len(candidate.text)
+        if not lead.text.rstrip().endswith((":", "：")) and len(taken) == 1:
+            break  # a plain paragraph gets one more for context, a list gets its items
+    return taken
 
 
 def citation(n: int, passage: Passage) -> Citation:
