@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import aclosing
 from collections.abc import AsyncIterator
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -63,9 +64,10 @@ class LLMWriter:
         self, question: str, lang: Lang, passages: list[Passage]
     ) -> AsyncIterator[str]:
         """Text deltas as the model writes them."""
-        async for chunk in self.model.astream(_messages(question, lang, passages)):
-            if chunk.content:
-                yield str(chunk.content)
+        async with aclosing(self.model.astream(_messages(question, lang, passages))) as chunks:
+            async for chunk in chunks:
+                if chunk.content:
+                    yield str(chunk.content)
 
     async def condense(self, previous: str, question: str) -> str:
         reply = await self.model.ainvoke(

@@ -61,8 +61,19 @@ def detect_lang(text: str) -> Lang:
     return "zh" if cjk and cjk >= latin * 0.5 else "en"
 
 
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+
+
 def _stem(word: str) -> str:
     """A light English stemmer: plurals and -ed/-ing, so "reviewed" finds "review"."""
+    if word in _NUMBER_WORDS:  # "six categories" and "6 categories" are the same question
+        return _NUMBER_WORDS[word]
     if not word.isalpha():
         return word
     if len(word) > 4 and word.endswith("ies"):
