@@ -29,7 +29,7 @@ class AnswerSettings:
     max_citations: int = 3
 
     def limit(self, lang: Lang) -> int:
-        return (self.max_chars or {"zh": 240, "en": 480})[lang]
+        return (self.max_chars or {"zh": 280, "en": 560})[lang]
 
 
 def refusal(question: str, lang: Lang, passages: list[Passage] | None = None) -> Answer:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from contextlib import aclosing
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from langchain_core.messages import HumanMessage, SystemMessage
 

@@ -29,9 +29,6 @@ _TERMINOLOGY = re.compile(
 class RetrievalSettings:
     candidates: int = 20  # per list
     other_language: int = 8  # extra dense candidates from the other language
-    # The bundled model scores same-language pairs higher; this much is added to a
-    # cross-language similarity so a right passage in the other language can compete.
-    cross_language_bonus: float = 0.04
     refresh_seconds: float = 5.0
 
 
@@ -93,12 +90,7 @@ class Retriever:
             for i, v in similarity.items()
             if i in index.by_id and index.chunk(i).role in allowed
         }
-
-        def adjusted(chunk_id: str) -> float:
-            bonus = s.cross_language_bonus if index.chunk(chunk_id).lang != lang else 0.0
-            return similarity[chunk_id] + bonus
-
-        dense_rank = sorted(similarity, key=adjusted, reverse=True)
+        dense_rank = sorted(similarity, key=similarity.__getitem__, reverse=True)
         query_terms = terms(expanded)
         lexical_rank = [
             index.chunks[i].id
