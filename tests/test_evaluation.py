@@ -301,7 +301,6 @@ def test_load_errors_name_the_file_and_line(tmp_path: Path, bad_line: str, messa
         load_questions(path)
 
 
-@pytest.mark.skipif(not DEV_QUESTIONS.exists(), reason="shared dev corpus not mounted")
 def test_dev_question_set_loads_with_the_documented_kind_counts() -> None:
     questions = load_questions(DEV_QUESTIONS)
     assert len(questions) == 60

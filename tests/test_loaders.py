@@ -387,7 +387,6 @@ def test_unknown_suffix_is_unsupported_and_suffixes_are_case_insensitive(tmp_pat
 # --- the shared dev corpus ----------------------------------------------------------------
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="dev corpus not mounted")
 @pytest.mark.parametrize(
     ("name", "title", "phrase"),
     [
