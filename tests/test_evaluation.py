@@ -19,7 +19,7 @@ from knowledge.evaluation import (
     score,
 )
 
-DEV_QUESTIONS = Path("/work/shared/devcorpus/questions.jsonl")
+DEV_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "devcorpus" / "questions.jsonl"
 
 
 def question(
