@@ -70,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = _app()
     if not app.store.documents():
         print("First run: loading the bundled course pack…", file=sys.stderr)
-        report = app.ingestor.ingest([pack_dir()], show_progress=True)
+        report = app.ingestor.ingest([pack_dir()], show_progress=sys.stderr.isatty())
         print(f"Loaded {report.count('added')} documents.", file=sys.stderr)
     if app.settings.telegram_bot_token:
         print(
