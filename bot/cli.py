@@ -66,6 +66,15 @@ def _app() -> App:
     return build(Settings())
 
 
+def _warn_if_empty(app: App) -> None:
+    if not app.store.documents():
+        print(
+            "note: no materials are loaded, so every question will be refused; "
+            "load some with `stdtutor ingest --pack` or `stdtutor ingest PATH`",
+            file=sys.stderr,
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     app = _app()
     if not app.store.documents():
@@ -120,6 +129,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     app = _app()
+    _warn_if_empty(app)
     questions = [args.question] if args.question is not None else _stdin_lines()
     failed = asyncio.run(_ask_all(app, questions, args.json))
     return 1 if failed else 0
@@ -146,7 +156,9 @@ async def _ask_all(app: App, questions: list[str], as_json: bool) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    asyncio.run(chat(ChatCore(_app().tutor)))
+    app = _app()
+    _warn_if_empty(app)
+    asyncio.run(chat(ChatCore(app.tutor)))
     return 0
 
 

@@ -60,9 +60,6 @@ class ChatCore:
                 history.append(item.question)
                 yield Reply(item.answer, item.citations, item.abstained, item.lang)
 
-    def forget(self, user_id: str) -> None:
-        self._history.pop(user_id, None)
-
 
 def _unknown_command(command: str, lang: Lang) -> str:
     if lang == "zh":

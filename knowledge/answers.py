@@ -25,11 +25,13 @@ FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from th
 @dataclass(frozen=True)
 class AnswerSettings:
     read_passages: int = 3
-    max_chars: dict | None = None
+    # About a phone screen: Chinese packs about twice the meaning per character.
+    max_chars_zh: int = 280
+    max_chars_en: int = 560
     max_citations: int = 3
 
     def limit(self, lang: Lang) -> int:
-        return (self.max_chars or {"zh": 280, "en": 560})[lang]
+        return self.max_chars_zh if lang == "zh" else self.max_chars_en
 
 
 def refusal(question: str, lang: Lang, passages: list[Passage] | None = None) -> Answer:
@@ -57,12 +59,12 @@ class ExtractiveWriter:
         candidates = _paragraphs(passages[: self.settings.read_passages])
         budget = self.settings.limit(lang)
         chosen: list[_Candidate] = []
-        for clause in query.clauses:
+        for i, clause in enumerate(query.clauses):
             best = max(candidates, key=lambda c: _score(c, clause, query), default=None)
             if best is None or best in chosen or (chosen and _score(best, clause, query) < 0.35):
                 continue
-            share = budget // max(1, len(query.clauses) - len(chosen))
-            best = _trim(best, clause, query, max(share, 60))
+            later = len(query.clauses) - i - 1  # leave each later part of the question room
+            best = _trim(best, clause, query, max(budget - 60 * later, 60))
             chosen.append(best)
             budget -= len(best.text)
         chosen += _following(chosen, candidates, budget)

@@ -77,8 +77,7 @@ class Retriever:
         if not index.chunks:
             return []
         s = self.settings
-        translations = self.glossary.translations(question)
-        expanded = f"{question} {' '.join(translations)}" if translations else question
+        expanded = self.glossary.expand(question)
         versions = [version for _, version in index.key]
         vector = self.embedder.embed_query(expanded)
         other: Lang = "en" if lang == "zh" else "zh"
@@ -114,9 +113,6 @@ class Retriever:
             )
             for i in best
         ]
-
-    def idf(self, term: str) -> float:
-        return self._index.bm25.idf(term)
 
 
 @dataclass(frozen=True)
