@@ -66,12 +66,20 @@ class Ingestor:
         """Load every file under `paths`; one bad file never stops the batch."""
         files = list(expand(paths))
         results: list[FileResult] = []
+        seen: dict[str, Path] = {}
         bar = tqdm(files, unit="file", disable=not show_progress or len(files) < 2, leave=False)
         for path, explicit in bar:
             bar.set_description(path.name[:30])
             if not explicit and path.suffix.lower() not in SUFFIXES:
                 results.append(FileResult(path, "skipped", error=f"{path.name}: not a material"))
                 continue
+            if path.name in seen:  # a document is known by its file name: one would overwrite
+                error = (
+                    f"{path.name}: same file name as {seen[path.name]} in this batch; rename one"
+                )
+                results.append(FileResult(path, "failed", error=error))
+                continue
+            seen[path.name] = path
             results.append(self.ingest_file(path, show_progress=show_progress))
         if any(r.status in ("added", "replaced") for r in results):
             self.on_change()

@@ -211,3 +211,16 @@ def test_a_failed_replacement_keeps_the_indexed_version(make_app, tmp_path):
 
     assert report.failed and "no text" in (report.failed[0].error or "")
     assert "90 days" in search(app, "torque wrench calibration")[0].chunk.text
+
+
+def test_two_files_with_the_same_name_in_one_batch_do_not_overwrite_each_other(make_app, tmp_path):
+    for folder, room in (("a", "12"), ("b", "34")):
+        (tmp_path / folder).mkdir()
+        write(tmp_path / folder / "handbook.md", HANDBOOK_V1.replace("room 12", f"room {room}"))
+    app = make_app()
+
+    report = app.ingestor.ingest([tmp_path / "a", tmp_path / "b"])
+
+    assert [r.status for r in report.results] == ["added", "failed"]
+    assert "same file name" in (report.failed[0].error or "")
+    assert "room 12" in search(app, "torque wrench calibration")[0].chunk.text
