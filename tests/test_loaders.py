@@ -285,6 +285,22 @@ def test_pdf_encrypted_with_an_empty_user_password_still_opens(tmp_path: Path) -
     assert full_text(load(path)) == "Readable anyway"
 
 
+@pytest.mark.parametrize(("user", "opens"), [("", True), ("s3cret", False)])
+def test_aes_encrypted_pdf_opens_only_without_a_user_password(
+    tmp_path: Path, user: str, opens: bool
+) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(make_pdf(tmp_path / "plain.pdf", [["AES inside"]])))
+    writer.encrypt(user_password=user, owner_password="owner", algorithm="AES-256")
+    path = tmp_path / "aes.pdf"
+    writer.write(path)
+    if opens:
+        assert full_text(load(path)) == "AES inside"
+    else:
+        assert_fails(path, EncryptedFile)
+
+
 def test_truncated_pdf_is_corrupt(tmp_path: Path) -> None:
     whole = make_pdf(tmp_path / "whole.pdf", [["Some text"]]).read_bytes()
     assert_fails(write(tmp_path / "cut.pdf", whole[: len(whole) // 2]), CorruptFile)
