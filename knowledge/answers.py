@@ -57,7 +57,8 @@ class ExtractiveWriter:
         if should_abstain(query, lang, passages):
             return refusal(question, lang, passages)
         candidates = _paragraphs(passages[: self.settings.read_passages])
-        budget = self.settings.limit(lang)
+        # A question in two parts deserves up to half a screen more for its second part.
+        budget = int(self.settings.limit(lang) * min(1.5, 1 + 0.5 * (len(query.clauses) - 1)))
         chosen: list[_Candidate] = []
         for i, clause in enumerate(query.clauses):
             best = max(candidates, key=lambda c: _score(c, clause, query), default=None)
@@ -68,10 +69,15 @@ class ExtractiveWriter:
             chosen.append(best)
             budget -= len(best.text)
         chosen += _following(chosen, candidates, budget)
-        return self._compose(question, lang, passages, chosen)
+        return self._compose(question, lang, passages, chosen, self.settings.limit(lang) * 2)
 
     def _compose(
-        self, question: str, lang: Lang, passages: list[Passage], chosen: list[_Candidate]
+        self,
+        question: str,
+        lang: Lang,
+        passages: list[Passage],
+        chosen: list[_Candidate],
+        cap: int,
     ) -> Answer:
         order = sorted(chosen, key=lambda c: (c.passage_rank, c.position))
         numbers: dict[int, int] = {}
@@ -80,7 +86,7 @@ class ExtractiveWriter:
             numbers[rank] = len(numbers) + 1
             group = [c.text for c in order if c.passage_rank == rank]
             joiner = "" if has_cjk(group[0]) else " "
-            text = _shorten(joiner.join(group), self.settings.limit(lang) + 80)
+            text = _shorten(joiner.join(group), cap)
             prefix = FOREIGN_SOURCE[lang] if passages[rank].chunk.lang != lang else ""
             parts.append(f"{prefix}{text} [{numbers[rank]}]")
         # Further retrieved passages from other places are listed as sources too.
