@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             ][:4]
             sets = [("course pack (alliance pages)", alliance, quick)]
         all_questions = [q for _, _, qs in sets for q in qs]
+        cache = args.cache or work / "quality-cache.sqlite"
         for name, files, questions in sets:
-            cache = args.cache or work / "quality-cache.sqlite"
             print("\n".join(quality(work, name, files, questions, cache)), flush=True)
         base = [f for _, files, _ in sets for f in files]
         if args.quick:

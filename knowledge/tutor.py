@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from knowledge.answers import REFUSAL, ExtractiveWriter
 from knowledge.errors import BadQuestion
-from knowledge.evidence import should_abstain
 from knowledge.llm import LLMWriter, finish
 from knowledge.models import Answer, Lang
 from knowledge.retrieval import Retriever
@@ -71,7 +70,7 @@ class Tutor:
         )
         extractive = self.writer.write(question, lang, passages, analysed)
         final = extractive
-        if self.llm is not None and not should_abstain(analysed, lang, passages):
+        if self.llm is not None and not extractive.abstained:  # same evidence, decided once
             written: list[str] = []
             try:
                 async with asyncio.timeout(self.llm_timeout):
