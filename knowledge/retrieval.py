@@ -53,11 +53,21 @@ class Retriever:
             return
         with self._lock:
             self._checked = now
-            key = tuple(sorted((d.doc_id, d.version) for d in self.store.documents()))
+            key = self._catalog_key()
             if key == self._index.key and not force:
                 return
-            chunks = self.store.active_chunks([version for _, version in key])
+            # A replace switches the catalog before it deletes the old chunks, so chunks read
+            # between two equal catalog reads belong to exactly the versions the catalog named.
+            for _ in range(20):
+                chunks = self.store.active_chunks([version for _, version in key])
+                again = self._catalog_key()
+                if again == key:
+                    break
+                key = again
             self._index = _Index.build(key, chunks)  # one assignment: readers see old or new
+
+    def _catalog_key(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((d.doc_id, d.version) for d in self.store.documents()))
 
     @property
     def chunk_count(self) -> int:
