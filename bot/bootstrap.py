@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core import ChatCore, Policy
 from bot.settings import Settings
 from ingest.pipeline import Ingestor
 from knowledge.answers import ExtractiveWriter
+from knowledge.canonical import CanonicalIndex
 from knowledge.embeddings import BundledE5, CachedEmbedder, Embedder, OpenAIEmbedder
 from knowledge.glossary import Glossary, load_glossary
 from knowledge.llm import LLMWriter, chat_model
+from knowledge.records import Records
 from knowledge.retrieval import Retriever
 from knowledge.store import ChunkStore, open_client
 from knowledge.text import configure_tokenizer
@@ -68,3 +71,23 @@ def _embedder(settings: Settings) -> Embedder:
             settings.embeddings_model, settings.openai_base_url, settings.api_key, 60.0
         )
     return BundledE5()
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(
+        access=settings.access,
+        admin_ids=settings.admins,
+        per_minute=settings.questions_per_minute,
+        per_day=settings.questions_per_day,
+        max_download_bytes=settings.max_download_bytes,
+        invite_uses=settings.invite_uses,
+        invite_days=settings.invite_days,
+    )
+
+
+async def open_core(app: App, records: Records | None = None) -> ChatCore:
+    """The chat core over `app`, with the learner records opened (and migrated) first."""
+    records = records or await Records.open(app.settings.records_url)
+    canonical = CanonicalIndex(app.embedder)
+    canonical.load(await records.canonicals())
+    return ChatCore(app.tutor, records, app.ingestor, policy(app.settings), canonical)

@@ -8,11 +8,11 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from bot.bootstrap import App, build
-from bot.console import chat, render
-from bot.core import ChatCore
+from bot.bootstrap import App, build, open_core
+from bot.console import CONSOLE_USER, chat, render
 from bot.events import Reply
 from bot.settings import Settings
 from knowledge.errors import BadQuestion, StdTutorError
@@ -82,14 +82,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         report = app.ingestor.ingest([pack_dir()], show_progress=sys.stderr.isatty())
         print(f"Loaded {report.count('added')} documents.", file=sys.stderr)
     if app.settings.telegram_bot_token:
-        print(
-            "error: the Telegram channel is not part of this version yet; "
-            "unset TELEGRAM_BOT_TOKEN to chat in the console",
-            file=sys.stderr,
-        )
-        return 2
-    asyncio.run(chat(ChatCore(app.tutor)))
+        from bot.telegram.serve import serve
+
+        logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
+        asyncio.run(serve(app))
+        return 0
+    asyncio.run(_console(app))
     return 0
+
+
+async def _console(app: App) -> None:
+    """The console chat: the local user is the owner of this installation (an admin)."""
+    core = await open_core(app)
+    core.policy = replace(core.policy, admin_ids=core.policy.admin_ids | {CONSOLE_USER})
+    try:
+        await chat(core)
+    finally:
+        await core.records.close()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -158,7 +167,7 @@ async def _ask_all(app: App, questions: list[str], as_json: bool) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     app = _app()
     _warn_if_empty(app)
-    asyncio.run(chat(ChatCore(app.tutor)))
+    asyncio.run(_console(app))
     return 0
 
 

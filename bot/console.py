@@ -9,6 +9,8 @@ from bot.core import ChatCore
 from bot.events import Incoming, Reply
 from knowledge.models import Citation
 
+CONSOLE_USER = 0  # the person at the terminal: the owner of this installation
+
 
 def render(reply: Reply) -> str:
     """Plain-text rendering: the answer, then its numbered sources."""
@@ -50,5 +52,5 @@ async def chat(core: ChatCore, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
 def _event(text: str) -> Incoming:
     if text.startswith("/"):
         command, *args = text[1:].split()
-        return Incoming("console", command=command.lower(), args=tuple(args))
-    return Incoming("console", text=text)
+        return Incoming(CONSOLE_USER, command=command.lower(), args=tuple(args), name="console")
+    return Incoming(CONSOLE_USER, text=text, name="console")

@@ -1,67 +1,133 @@
-"""The chat core: turns neutral events into neutral replies; every channel shares it."""
+"""The chat core: turns neutral events into neutral replies; every channel shares it.
+
+It knows who is asking (enrolment by invite, roles), routes commands, button presses, uploads
+and questions to the flows in `bot/flows/`, and never lets an error end in silence.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
-from bot.events import Incoming, Partial, Reply
-from knowledge.errors import BadQuestion
-from knowledge.models import Answer, Lang
+from bot.events import Incoming, Partial, Progress, Reply, Typing
+from bot.flows import Ctx, Route, account, admin, ask, feedback, materials
+from bot.texts import role_name, say
+from ingest.pipeline import Ingestor
+from knowledge.canonical import CanonicalIndex
+from knowledge.models import Lang
+from knowledge.records import InviteError, Records, User
 from knowledge.text import detect_lang
-from knowledge.tutor import Delta, Tutor
+from knowledge.tutor import Tutor
 
 log = logging.getLogger(__name__)
 
-HELP = {
-    "zh": "你好！我是标准化学习助手。直接输入问题（中文或英文），我会从课程资料中找答案并注明出处。"
-    "资料里没有的内容，我会如实告诉你。",
-    "en": "Hi! I'm Standards Tutor. Ask a question in Chinese or English and I'll answer from "
-    "the course materials, with sources. If the materials don't say, I'll tell you so.",
-}
-FAILED = {
-    "zh": "抱歉，这次没能回答，请稍后再试。",
-    "en": "Sorry, something went wrong while answering. Please try again in a moment.",
-}
+Out = Typing | Partial | Progress | Reply
+RANK = {"trainee": 0, "instructor": 1, "admin": 2}
+MB = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Policy:
+    """Who may come in and how much they may ask."""
+
+    access: Literal["invite", "open"] = "invite"
+    admin_ids: frozenset[int] = frozenset()
+    per_minute: int = 10
+    per_day: int = 200
+    max_download_bytes: int = 20 * MB  # what the channel can fetch (Bot API: 20 MB)
+    invite_uses: int = 30
+    invite_days: int = 14
+
+
+@dataclass
 class ChatCore:
-    def __init__(self, tutor: Tutor, history_size: int = 3) -> None:
-        self.tutor = tutor
-        self._history: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=history_size))
+    tutor: Tutor
+    records: Records
+    ingestor: Ingestor | None = None
+    policy: Policy = field(default_factory=Policy)
+    canonical: CanonicalIndex | None = None
+    invite_link: Callable[[str], str] = lambda code: f"/start {code}"
+    history_size: int = 3
 
-    async def respond(self, event: Incoming) -> AsyncIterator[Partial | Reply]:
-        """Partials while an answer is being written, then the final reply (always last)."""
+    def __post_init__(self) -> None:
+        self.history: dict[int, deque[str]] = defaultdict(lambda: deque(maxlen=self.history_size))
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.ingest_lock = asyncio.Lock()
+        self.commands: dict[str, Route] = {}
+        self.buttons: dict[str, Route] = {}
+        for flow in (account, ask, materials, feedback, admin):
+            self.commands.update(flow.COMMANDS)
+            self.buttons.update(flow.BUTTONS)
+
+    def user_lock(self, user_id: int) -> asyncio.Lock:
+        """One question at a time per user: answers stay in order and limits stay exact."""
+        lock = self._locks.get(user_id)
+        if lock is None:
+            lock = self._locks[user_id] = asyncio.Lock()
+        return lock
+
+    async def respond(self, event: Incoming) -> AsyncIterator[Out]:
+        """Partials or progress while work goes on, then one or more replies."""
         lang: Lang = event.lang or (detect_lang(event.text) if event.text.strip() else "zh")
-        if event.command in ("start", "help"):
-            yield Reply(HELP[lang], lang=lang, kind="info")
-            return
-        if event.command:
-            yield Reply(_unknown_command(event.command, lang), lang=lang, kind="error")
-            return
         try:
-            async for item in self._answer(event):
+            user, notice = await self._identify(event)
+            if notice:
+                yield Reply(say(notice, user.lang if user else lang), lang=lang, kind="error")
+            if user is None:
+                if not notice:
+                    yield Reply(say("stranger", lang), lang=lang, kind="info")
+                return
+            ctx = Ctx(event, user, user.lang or lang, self)
+            async for item in self._route(ctx):
                 yield item
-        except BadQuestion as error:
-            yield Reply(str(error), lang=lang, kind="error")
         except Exception:
-            log.exception("answering failed for user %s", event.user_id)
-            yield Reply(FAILED[lang], lang=lang, kind="error")
+            log.exception("handling an event of user %s failed", event.user_id)
+            yield Reply(say("failed", lang), lang=lang, kind="error")
 
-    async def _answer(self, event: Incoming) -> AsyncIterator[Partial | Reply]:
-        history = self._history[event.user_id]
-        written = ""
-        async for item in self.tutor.stream(event.text, tuple(history)):
-            if isinstance(item, Delta):
-                written += item.text
-                yield Partial(written)
-            elif isinstance(item, Answer):
-                history.append(item.question)
-                yield Reply(item.answer, item.citations, item.abstained, item.lang)
+    async def _identify(self, event: Incoming) -> tuple[User | None, str | None]:
+        """The known user (enrolling by invite, admin list or open access), and any notice."""
+        records, uid = self.records, event.user_id
+        if event.command == "start" and event.args:
+            try:
+                user = await records.redeem(
+                    event.args[0], user_id=uid, name=event.name, lang=event.lang
+                )
+                return user, None
+            except InviteError as error:
+                return await records.user(uid), f"invite_{error.reason}"
+        user = await records.user(uid)
+        if user is None and uid in self.policy.admin_ids:
+            user = await records.ensure_user(uid, name=event.name, role="admin", lang=event.lang)
+        if user is None and self.policy.access == "open":
+            user = await records.ensure_user(uid, name=event.name, role="trainee", lang=event.lang)
+        return user, None
 
-
-def _unknown_command(command: str, lang: Lang) -> str:
-    if lang == "zh":
-        return f"不认识的命令 /{command}。输入 /help 查看用法。"
-    return f"Unknown command /{command}. Type /help to see what I can do."
+    async def _route(self, ctx: Ctx) -> AsyncIterator[Out]:
+        event = ctx.event
+        if event.command:
+            route = self.commands.get(event.command)
+            if route is None:
+                yield Reply(say("unknown_command", ctx.lang, command=event.command), kind="error")
+                return
+        elif event.button:
+            route = self.buttons.get(event.button.split(":", 1)[0])
+            if route is None:
+                return
+        elif event.upload:
+            route = materials.UPLOAD
+        elif ctx.user.pending and ctx.user.role != "trainee":
+            route = feedback.PENDING
+        else:
+            route = ask.QUESTION
+        if RANK[ctx.user.role] < RANK[route.role]:
+            yield Reply(
+                say("not_allowed", ctx.lang, role=role_name(route.role, ctx.lang)), kind="error"
+            )
+            return
+        async for item in route.handler(ctx):
+            yield item

@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 from knowledge.models import Citation, Lang
 
 
 @dataclass(frozen=True)
-class Incoming:
-    """Something a user did: typed text or a command."""
+class Upload:
+    """A file a user sent; `fetch(path)` downloads it there (only once it is accepted)."""
 
-    user_id: str
+    name: str
+    size: int | None
+    fetch: Callable[[Path], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """Something a user did: typed text, a command, pressed a button or sent a file."""
+
+    user_id: int
     text: str = ""
     command: str | None = None  # "help", "start", ... without the slash
     args: tuple[str, ...] = ()
     lang: Lang | None = None  # the user's interface language, when the channel knows it
+    name: str = ""
+    chat_id: int | None = None
+    button: str | None = None  # the data of a pressed button (ids only, at most 64 bytes)
+    upload: Upload | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # at most 64 bytes: ids, never content
+
+
+Kind = Literal["answer", "canonical", "info", "error", "sources", "toast"]
 
 
 @dataclass(frozen=True)
 class Reply:
-    """Something to show the user: text, with the sources its [n] marks point to."""
+    """Something to show the user: text, with the sources its [n] marks point to.
+
+    kind "sources" shows the citations in full; "toast" is a short notice for a button press;
+    `edit` replaces the message whose button was pressed instead of sending a new one.
+    """
 
     text: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     lang: Lang = "zh"
-    kind: str = "answer"  # "answer", "info" or "error"
+    kind: Kind = "answer"
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    edit: bool = False
+    markdown: bool = False  # the text was written by an LLM and may carry Markdown
 
 
 @dataclass(frozen=True)
@@ -34,3 +66,15 @@ class Partial:
     """The answer so far, while it is being written (channels may show it by editing)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far long work has got (channels show it by updating one status message)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Typing:
+    """Work on an answer has begun (channels may show a "typing…" indicator)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,11 +26,44 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = 50
     max_question_chars: int = 1000
+    database_url: str | None = Field(
+        None, description="learner records; SQLite under STDTUTOR_HOME if unset, or postgresql://"
+    )
     telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = Field(
+        None, description="a local Bot API server, e.g. http://127.0.0.1:8081 (lifts file limits)"
+    )
+    telegram_max_download_mb: int | None = Field(
+        None, description="largest upload the bot fetches; 20 (Bot API) or 2000 (local server)"
+    )
+    telegram_max_rate: float = Field(30.0, description="outgoing messages a second; 0: no limit")
+    webhook_url: str | None = Field(None, description="public HTTPS URL; polling if unset")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: SecretStr | None = Field(None, description="checked on every webhook call")
+    access: Literal["invite", "open"] = "invite"
+    admin_ids: str = Field("", description="Telegram user ids, comma-separated, always admins")
+    questions_per_minute: int = 10
+    questions_per_day: int = 200
+    invite_uses: int = 30
+    invite_days: int = 14
 
     @property
     def llm_enabled(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def admins(self) -> frozenset[int]:
+        return frozenset(int(part) for part in self.admin_ids.replace(" ", "").split(",") if part)
+
+    @property
+    def records_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.stdtutor_home / 'records.sqlite'}"
+
+    @property
+    def max_download_bytes(self) -> int:
+        default = 2000 if self.telegram_api_base_url else 20
+        return (self.telegram_max_download_mb or default) * 1024 * 1024
 
     @property
     def api_key(self) -> str:

@@ -86,9 +86,16 @@ class Ingestor:
         return IngestReport(results)
 
     def ingest_file(
-        self, path: Path, name: str | None = None, show_progress: bool = False
+        self,
+        path: Path,
+        name: str | None = None,
+        show_progress: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> FileResult:
-        """Add or replace one document; `name` overrides the file name (e.g. an upload)."""
+        """Add or replace one document; `name` overrides the file name (e.g. an upload).
+
+        `progress(done, total)` is called as passages are embedded (from this thread).
+        """
         name = name or path.name
         try:
             size = path.stat().st_size
@@ -101,14 +108,21 @@ class Ingestor:
             current = self.store.document(doc_id)
             if current and current.source_hash == source_hash:
                 return FileResult(path, "unchanged", current)
-            info = self._index(path, name, source_hash, show_progress)
+            info = self._index(path, name, source_hash, show_progress, progress)
         except MaterialError as error:
             return FileResult(path, "failed", error=str(error))
         except OSError as error:
             return FileResult(path, "failed", error=f"{name}: cannot read ({error.strerror})")
         return FileResult(path, "replaced" if current else "added", info)
 
-    def _index(self, path: Path, name: str, source_hash: str, show_progress: bool) -> DocumentInfo:
+    def _index(
+        self,
+        path: Path,
+        name: str,
+        source_hash: str,
+        show_progress: bool,
+        progress: Callable[[int, int], None] | None,
+    ) -> DocumentInfo:
         version = source_hash[:16]
         loaded = load(path)
         chunks = chunk_document(loaded, name, version)
@@ -121,9 +135,16 @@ class Ingestor:
             leave=False,
             disable=not show_progress,
         ) as bar:
-            vectors = self.embedder.embed_passages(
-                [c.embedding_text() for c in chunks], progress=bar.update
-            )
+            done = 0
+
+            def step(n: int) -> None:
+                nonlocal done
+                done += n
+                bar.update(n)
+                if progress:
+                    progress(done, len(chunks))
+
+            vectors = self.embedder.embed_passages([c.embedding_text() for c in chunks], step)
         info = DocumentInfo(
             doc_id=chunks[0].doc_id,
             doc=name,

@@ -96,4 +96,4 @@ def finish(question: str, lang: Lang, passages: list[Passage], text: str) -> Ans
 
     clean = re.sub(r"[ \t]+([,.;。，；])", r"\1", _CITE.sub(renumber, text)).strip()
     citations = [citation(new, passages[old - 1]) for old, new in used.items()]
-    return Answer(question, clean, False, lang, citations, passages=passages)
+    return Answer(question, clean, False, lang, citations, written_by="llm", passages=passages)

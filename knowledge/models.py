@@ -57,6 +57,7 @@ class Answer:
     lang: Lang
     citations: list[Citation] = field(default_factory=list)
     ms: float = 0.0
+    written_by: str = "extracts"  # "llm" when a model wrote the text (it may carry Markdown)
     passages: list[Passage] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import App, build
+from bot.core import ChatCore, Policy
 from bot.settings import Settings
 from knowledge.glossary import pack_dir
+from knowledge.records import Records
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -79,3 +81,19 @@ class CountingEmbedder:
 
     def embed_query(self, text):
         return self.inner.embed_query(text)
+
+
+@pytest.fixture
+async def core_for(tmp_path: Path):
+    """Chat cores over a tutor, with their own SQLite records (open access unless told)."""
+    opened: list[Records] = []
+
+    async def factory(tutor, ingestor=None, **policy) -> ChatCore:
+        records = await Records.open(f"sqlite+aiosqlite:///{tmp_path / f'records{len(opened)}.db'}")
+        opened.append(records)
+        policy.setdefault("access", "open")
+        return ChatCore(tutor, records, ingestor, Policy(**policy))
+
+    yield factory
+    for records in opened:
+        await records.close()

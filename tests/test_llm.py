@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core import ChatCore
 from bot.events import Incoming, Partial, Reply
 from knowledge.answers import REFUSAL, ExtractiveWriter
 from knowledge.llm import LLMWriter, chat_model
@@ -59,10 +58,10 @@ async def test_a_chinese_question_is_answered_in_chinese(pack_app, fake):
     assert "Simplified Chinese" in messages(fake.requests[0])["system"]
 
 
-async def test_the_answer_streams_into_the_chat(pack_app, fake):
+async def test_the_answer_streams_into_the_chat(pack_app, fake, core_for):
     fake.enqueue("The FDIS ballot lasts 8 weeks, and all ISO members may vote on it [1].")
-    core = ChatCore(llm_tutor(pack_app, fake))
-    items = [item async for item in core.respond(Incoming("ann", QUESTION))]
+    core = await core_for(llm_tutor(pack_app, fake))
+    items = [item async for item in core.respond(Incoming(1, QUESTION))]
 
     partials = [i.text for i in items if isinstance(i, Partial)]
     assert len(partials) >= 3 and partials == sorted(partials, key=len)

@@ -1,0 +1,129 @@
+"""Questions: limits, canonical answers, the tutor's cited answer, sources and ratings."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from bot.events import Partial, Reply, Typing
+from bot.flows import Ctx, Route, buttons
+from bot.texts import say
+from knowledge.errors import BadQuestion
+from knowledge.models import Answer, Citation
+from knowledge.records import Canonical
+from knowledge.text import detect_lang
+from knowledge.tutor import Delta
+
+
+async def question(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
+    core, user, text = ctx.core, ctx.user, ctx.event.text
+    yield Typing()
+    async with core.user_lock(user.id):
+        limited = await _over_limit(ctx)
+        if limited:
+            yield limited
+            return
+        canonical = None
+        if core.canonical is not None and text.strip():
+            canonical = await asyncio.to_thread(core.canonical.match, text)
+        if canonical is not None:
+            yield await _serve_canonical(ctx, canonical)
+            return
+        history = core.history[user.id]
+        final: Answer | None = None
+        written = ""
+        try:
+            async for item in core.tutor.stream(text, tuple(history)):
+                if isinstance(item, Delta):
+                    written += item.text
+                    yield Partial(written)
+                else:
+                    final = item
+        except BadQuestion as error:
+            yield ctx.reply(str(error), kind="error")
+            return
+        assert final is not None
+        history.append(final.question)
+        qid = await core.records.log_question(
+            user_id=user.id,
+            chat_id=ctx.event.chat_id or user.id,
+            question=final.question,
+            lang=final.lang,
+            answer=final.answer,
+            abstained=final.abstained,
+            citations=[asdict(c) for c in final.citations],
+        )
+        yield Reply(
+            final.answer,
+            final.citations,
+            final.abstained,
+            final.lang,
+            buttons=_answer_buttons(ctx, qid, bool(final.citations)),
+            markdown=final.written_by == "llm",
+        )
+
+
+async def _over_limit(ctx: Ctx) -> Reply | None:
+    policy, records, now = ctx.core.policy, ctx.core.records, datetime.now(UTC)
+    if await records.count_questions(ctx.user.id, now - timedelta(days=1)) >= policy.per_day:
+        return ctx.reply(ctx.say("daily_limit", limit=policy.per_day), kind="error")
+    if await records.count_questions(ctx.user.id, now - timedelta(minutes=1)) >= policy.per_minute:
+        return ctx.reply(ctx.say("too_fast"), kind="error")
+    return None
+
+
+async def _serve_canonical(ctx: Ctx, canonical: Canonical) -> Reply:
+    lang = detect_lang(ctx.event.text)
+    date = canonical.created_at.date().isoformat()
+    by = say("canonical_by", lang, author=canonical.author_name, date=date)
+    qid = await ctx.core.records.log_question(
+        user_id=ctx.user.id,
+        chat_id=ctx.event.chat_id or ctx.user.id,
+        question=ctx.event.text,
+        lang=lang,
+        answer=canonical.answer,
+        abstained=False,
+        citations=[],
+        canonical_id=canonical.id,
+    )
+    markup = _answer_buttons(ctx, qid, has_sources=False)
+    return Reply(f"{canonical.answer}\n\n{by}", lang=lang, kind="canonical", buttons=markup)
+
+
+def _answer_buttons(ctx: Ctx, qid: int, has_sources: bool):
+    row = [("👍", f"up:{qid}"), ("👎", f"dn:{qid}")]
+    if has_sources:
+        row.insert(0, (ctx.say("sources"), f"src:{qid}"))
+    return buttons(row)
+
+
+async def sources(ctx: Ctx) -> AsyncIterator[Reply]:
+    record = await ctx.core.records.question(_id(ctx.arg))
+    if record is None or (record.user_id != ctx.user.id and ctx.user.role == "trainee"):
+        yield ctx.reply(ctx.say("gone"), kind="toast")
+        return
+    citations = [Citation(**c) for c in record.citations]
+    yield ctx.reply(ctx.say("sources"), citations=citations, kind="sources")
+
+
+async def rate(ctx: Ctx) -> AsyncIterator[Reply]:
+    helpful = (ctx.event.button or "").startswith("up:")
+    if await ctx.core.records.rate(_id(ctx.arg), ctx.user.id, helpful):
+        yield ctx.reply(ctx.say("thanks"), kind="toast")
+    else:
+        yield ctx.reply(ctx.say("gone"), kind="toast")
+
+
+def _id(text: str) -> int:
+    return int(text) if text.isdigit() else -1
+
+
+QUESTION = Route("trainee", question)
+COMMANDS: dict[str, Route] = {}
+BUTTONS = {
+    "src": Route("trainee", sources),
+    "up": Route("trainee", rate),
+    "dn": Route("trainee", rate),
+}

@@ -1,0 +1,92 @@
+"""Questions that went badly, and the canonical answers instructors write for them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from bot.events import Reply
+from bot.flows import Ctx, Route, buttons
+
+T = {
+    "no_feedback": (
+        "没有待处理的问题：没有 👎，也没有答不上的问题。",
+        "Nothing waiting: no 👎 and no unanswered questions.",
+    ),
+    "item": (
+        "❓ {question}\n{why} · {when}\n\n{answer}",
+        "❓ {question}\n{why} · {when}\n\n{answer}",
+    ),
+    "rated_down": ("学员点了 👎", "a trainee rated it 👎"),
+    "unanswered": ("资料中没有答案", "not answered from the materials"),
+    "write": ("✍️ 写标准答案", "✍️ Write the answer"),
+    "send_answer": (
+        "请把“{question}”的标准答案作为下一条消息发给我。/cancel 取消。",
+        "Send the answer to “{question}” as your next message. /cancel to stop.",
+    ),
+    "saved": (
+        "已保存。以后有人问“{question}”或相近的问题，我会给出这个答案。",
+        "Saved. From now on I'll give this answer to “{question}” and close paraphrases.",
+    ),
+    "nothing_pending": ("没有进行中的操作。", "Nothing to cancel."),
+}
+ANSWER_PREVIEW = 300
+
+
+async def open_feedback(ctx: Ctx) -> AsyncIterator[Reply]:
+    items = await ctx.core.records.open_feedback(limit=10)
+    if not items:
+        yield ctx.reply(ctx.say("no_feedback", T), kind="info")
+        return
+    for q in items:
+        why = ctx.say("unanswered" if q.abstained else "rated_down", T)
+        answer = q.answer if len(q.answer) <= ANSWER_PREVIEW else q.answer[:ANSWER_PREVIEW] + "…"
+        when = q.created_at.strftime("%Y-%m-%d %H:%M")
+        text = ctx.say("item", T, question=q.question, why=why, when=when, answer=answer)
+        yield ctx.reply(text, kind="info", buttons=buttons([(ctx.say("write", T), f"ans:{q.id}")]))
+
+
+async def start_answer(ctx: Ctx) -> AsyncIterator[Reply]:
+    record = await ctx.core.records.question(int(ctx.arg) if ctx.arg.isdigit() else -1)
+    if record is None:
+        yield ctx.reply(ctx.say("gone"), kind="toast")
+        return
+    pending = json.dumps({"canonical_for": record.id})
+    await ctx.core.records.update_user(ctx.user.id, pending=pending)
+    yield ctx.reply(ctx.say("send_answer", T, question=record.question), kind="info")
+
+
+async def pending_text(ctx: Ctx) -> AsyncIterator[Reply]:
+    """The next message after "Write the answer": the canonical answer itself."""
+    records = ctx.core.records
+    await records.update_user(ctx.user.id, pending=None)
+    step = json.loads(ctx.user.pending or "{}")
+    record = await records.question(step.get("canonical_for", -1))
+    if ctx.user.role == "trainee" or record is None:
+        yield ctx.reply(ctx.say("gone"), kind="error")
+        return
+    canonical = await records.add_canonical(
+        question=record.question,
+        lang=record.lang,
+        answer=ctx.event.text.strip(),
+        author_id=ctx.user.id,
+        author_name=ctx.user.name or ctx.event.name,
+        source_question_id=record.id,
+    )
+    if ctx.core.canonical is not None:
+        await asyncio.to_thread(ctx.core.canonical.add, canonical)
+    yield ctx.reply(ctx.say("saved", T, question=record.question), kind="info")
+
+
+async def cancel(ctx: Ctx) -> AsyncIterator[Reply]:
+    if not ctx.user.pending:
+        yield ctx.reply(ctx.say("nothing_pending", T), kind="info")
+        return
+    await ctx.core.records.update_user(ctx.user.id, pending=None)
+    yield ctx.reply(ctx.say("cancelled"), kind="info")
+
+
+PENDING = Route("trainee", pending_text)
+COMMANDS = {"feedback": Route("instructor", open_feedback), "cancel": Route("trainee", cancel)}
+BUTTONS = {"ans": Route("instructor", start_answer)}

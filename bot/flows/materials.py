@@ -1,0 +1,199 @@
+"""Instructors' materials: uploads with progress, the list, and removing a document."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from bot.events import Progress, Reply
+from bot.flows import Ctx, Route, buttons
+from ingest.loaders import SUFFIXES
+from ingest.pipeline import FileResult
+
+log = logging.getLogger(__name__)
+MB = 1024 * 1024
+
+T = {
+    "instructors_only": ("只有讲师可以添加资料。", "Only instructors can add materials."),
+    "wrong_type": (
+        "{name}：我能读取 PDF、DOCX、PPTX、Markdown、HTML 和纯文本文件。",
+        "{name}: I can load PDF, DOCX, PPTX, Markdown, HTML and plain text files.",
+    ),
+    "too_big_here": (
+        "{name} 有 {size} MB，超过了 Telegram 机器人 {limit} MB 的下载上限。"
+        "请在服务器上用 `stdtutor ingest 文件` 加载，或配置本地 Bot API 服务器。",
+        "{name} is {size} MB, over the {limit} MB a Telegram bot can download. Load it on the "
+        "server with `stdtutor ingest FILE`, or run a local Bot API server.",
+    ),
+    "too_big": (
+        "{name} 有 {size} MB，超过了资料 {limit} MB 的上限。",
+        "{name} is {size} MB, over the {limit} MB limit for materials.",
+    ),
+    "receiving": ("正在接收 {name}…", "Receiving {name}…"),
+    "reading": ("正在读取 {name}…", "Reading {name}…"),
+    "indexing": ("正在索引 {name}：{done}/{total} 段", "Indexing {name}: {done}/{total} passages"),
+    "download_failed": (
+        "没能下载 {name}，请重新发送。",
+        "Couldn't download {name}; please send it again.",
+    ),
+    "failed": ("没能加载：{error}", "Couldn't load it: {error}"),
+    "added": ("已加入", "Added"),
+    "replaced": ("已替换", "Replaced"),
+    "unchanged": ("内容未变，无需更新", "Unchanged, nothing to do"),
+    "summary": (
+        "{status}：{title}\n{doc} · {chunks} 段 · {lang}",
+        "{status}: {title}\n{doc} · {chunks} passages · {lang}",
+    ),
+    "no_materials": ("还没有资料。发送文件即可添加。", "No materials yet. Send a file to add one."),
+    "materials": ("课程资料（{n} 份）：", "Course materials ({n}):"),
+    "remove_confirm": ("确定移除《{title}》（{doc}）吗？", "Remove “{title}” ({doc})?"),
+    "yes_remove": ("确定移除", "Yes, remove"),
+    "removed": (
+        "已移除《{title}》，以后不会再被检索到。",
+        "Removed “{title}”; it won't be used again.",
+    ),
+}
+
+
+async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
+    core, up = ctx.core, ctx.event.upload
+    assert up is not None
+    name = Path(up.name).name or "upload"
+    if ctx.user.role == "trainee" or core.ingestor is None:
+        yield ctx.reply(ctx.say("instructors_only", T), kind="error")
+        return
+    if Path(name).suffix.lower() not in SUFFIXES:
+        yield ctx.reply(ctx.say("wrong_type", T, name=name), kind="error")
+        return
+    too_big = _size_problem(ctx, name, up.size)
+    if too_big:
+        yield too_big
+        return
+    yield Progress(ctx.say("receiving", T, name=name))
+    with tempfile.TemporaryDirectory(prefix="stdtutor-upload-") as folder:
+        path = Path(folder) / name
+        try:
+            await up.fetch(path)
+        except Exception:
+            log.exception("downloading %s failed", name)
+            yield ctx.reply(ctx.say("download_failed", T, name=name), kind="error")
+            return
+        too_big = _size_problem(ctx, name, path.stat().st_size)
+        if too_big:
+            yield too_big
+            return
+        yield Progress(ctx.say("reading", T, name=name))
+        async with core.ingest_lock:
+            result: FileResult | None = None
+            async for item in _ingest(ctx, path, name):
+                if isinstance(item, Progress):
+                    yield item
+                else:
+                    result = item
+    assert result is not None
+    yield _summary(ctx, result)
+
+
+def _size_problem(ctx: Ctx, name: str, size: int | None) -> Reply | None:
+    if not size:
+        return None
+    channel, ingest = ctx.core.policy.max_download_bytes, ctx.core.ingestor.max_bytes  # type: ignore[union-attr]
+    if size > channel:
+        key, limit = "too_big_here", channel
+    elif size > ingest:
+        key, limit = "too_big", ingest
+    else:
+        return None
+    text = ctx.say(key, T, name=name, size=f"{size / MB:.1f}", limit=limit // MB)
+    return ctx.reply(text, kind="error")
+
+
+async def _ingest(ctx: Ctx, path: Path, name: str) -> AsyncIterator[Progress | FileResult]:
+    """Ingest in a worker thread, passing its progress on as it comes."""
+    ingestor = ctx.core.ingestor
+    assert ingestor is not None
+    loop = asyncio.get_running_loop()
+    updates: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+
+    def progress(done: int, total: int) -> None:
+        loop.call_soon_threadsafe(updates.put_nowait, (done, total))
+
+    work = asyncio.ensure_future(
+        asyncio.to_thread(ingestor.ingest_file, path, name, False, progress)
+    )
+    while not work.done():
+        waiter = asyncio.ensure_future(updates.get())
+        await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if waiter.done():
+            done, total = waiter.result()
+            yield Progress(ctx.say("indexing", T, name=name, done=done, total=total))
+        else:
+            waiter.cancel()
+    result = work.result()
+    if result.status in ("added", "replaced"):
+        await asyncio.to_thread(ingestor.on_change)
+    yield result
+
+
+def _summary(ctx: Ctx, result: FileResult) -> Reply:
+    if result.status == "failed" or result.doc is None:
+        return ctx.reply(ctx.say("failed", T, error=result.error), kind="error")
+    d = result.doc
+    status = ctx.say(result.status, T)
+    text = ctx.say(
+        "summary", T, status=status, title=d.title, doc=d.doc, chunks=d.chunks, lang=d.lang
+    )
+    return ctx.reply(text, kind="info")
+
+
+async def list_materials(ctx: Ctx) -> AsyncIterator[Reply]:
+    store = ctx.core.ingestor.store  # type: ignore[union-attr]
+    docs = await asyncio.to_thread(store.documents)
+    if not docs:
+        yield ctx.reply(ctx.say("no_materials", T), kind="info")
+        return
+    lines = [ctx.say("materials", T, n=len(docs))]
+    for i, d in enumerate(docs, 1):
+        lines.append(f"{i}. {d.title} — {d.doc} · {d.lang} · {d.chunks} · {d.loaded_at[:10]}")
+    rows = [[(f"🗑 {i}. {d.doc[:40]}", f"rm:{d.doc_id}")] for i, d in enumerate(docs, 1)]
+    yield ctx.reply("\n".join(lines), kind="info", buttons=buttons(*rows))
+
+
+async def ask_remove(ctx: Ctx) -> AsyncIterator[Reply]:
+    store = ctx.core.ingestor.store  # type: ignore[union-attr]
+    doc = await asyncio.to_thread(store.document, ctx.arg)
+    if doc is None:
+        yield ctx.reply(ctx.say("gone"), kind="toast")
+        return
+    confirm = buttons(
+        [(ctx.say("yes_remove", T), f"rmok:{doc.doc_id}"), (ctx.say("cancel"), "rmno:")]
+    )
+    text = ctx.say("remove_confirm", T, title=doc.title, doc=doc.doc)
+    yield ctx.reply(text, kind="info", buttons=confirm)
+
+
+async def remove(ctx: Ctx) -> AsyncIterator[Reply]:
+    ingestor = ctx.core.ingestor
+    assert ingestor is not None
+    async with ctx.core.ingest_lock:
+        if await asyncio.to_thread(ingestor.store.document, ctx.arg) is None:
+            yield ctx.reply(ctx.say("gone"), kind="info", edit=True)
+            return
+        doc = await asyncio.to_thread(ingestor.remove, ctx.arg)
+    yield ctx.reply(ctx.say("removed", T, title=doc.title), kind="info", edit=True)
+
+
+async def keep(ctx: Ctx) -> AsyncIterator[Reply]:
+    yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
+
+
+UPLOAD = Route("trainee", upload)  # the handler itself tells trainees what uploads are for
+COMMANDS = {"materials": Route("instructor", list_materials)}
+BUTTONS = {
+    "rm": Route("instructor", ask_remove),
+    "rmok": Route("instructor", remove),
+    "rmno": Route("instructor", keep),
+}

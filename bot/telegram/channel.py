@@ -1,0 +1,235 @@
+"""The Telegram channel: python-telegram-bot handlers that translate updates for the chat core
+and render its replies. All the conversation logic lives in `bot.core`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.core import ChatCore
+from bot.events import Incoming, Partial, Progress, Reply, Typing, Upload
+from bot.telegram import render
+from bot.telegram.menu import set_menus
+from bot.telegram.send import edit, quietly, send
+
+log = logging.getLogger(__name__)
+EDIT_INTERVAL = 1.0  # seconds between edits of one message (Telegram's pace for a chat)
+
+
+@dataclass(frozen=True)
+class TelegramOptions:
+    token: str
+    base_url: str | None = None  # a local Bot API server, e.g. http://127.0.0.1:8081/bot
+    base_file_url: str | None = None
+    max_rate: float = 30.0  # outgoing messages a second overall; 0 turns the limiter off
+    concurrency: int = 64  # updates handled at once (one user's questions stay in order)
+
+
+class TelegramChannel:
+    def __init__(self, core: ChatCore, options: TelegramOptions) -> None:
+        self.core, self.options = core, options
+        self.username = ""
+
+    def application(self) -> Application:
+        o = self.options
+        builder = ApplicationBuilder().token(o.token).concurrent_updates(o.concurrency)
+        if o.base_url:
+            builder = builder.base_url(o.base_url)
+        if o.base_file_url:
+            builder = builder.base_file_url(o.base_file_url)
+        if o.max_rate:
+            builder = builder.rate_limiter(
+                AIORateLimiter(overall_max_rate=o.max_rate, max_retries=3)
+            )
+        app = builder.build()
+        app.add_handler(TypeHandler(Update, self._once), group=-1)
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, self._on_text))
+        app.add_handler(MessageHandler(filters.Document.ALL, self._on_document))
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_error_handler(self._on_error)
+        return app
+
+    async def started(self, app: Application) -> None:
+        """After the bot is initialised: learn its name, set the menus."""
+        self.username = app.bot.username
+        self.core.invite_link = lambda code: f"https://t.me/{self.username}?start={code}"
+        await set_menus(app.bot)
+
+    # -- updates in ---------------------------------------------------------------------
+    async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An update delivered twice (a restart, a redelivery) is handled once."""
+        if not await self.core.records.claim_update(update.update_id):
+            log.info("update %s was already handled", update.update_id)
+            raise ApplicationHandlerStop
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        group = message.chat.type != ChatType.PRIVATE
+        text, command, args = self._parse(message, group)
+        if text is None and command is None:
+            return  # a group message not meant for the bot
+        event = Incoming(
+            **_who(update), text=text or "", command=command, args=args, chat_id=message.chat_id
+        )
+        reply_to = message.message_id if group else None
+        await self._deliver(context.bot, message.chat_id, self.core.respond(event), reply_to)
+
+    def _parse(self, message: Message, group: bool) -> tuple[str | None, str | None, tuple]:
+        """(question text, command, args); (None, None, ()) when a group message isn't ours."""
+        text = message.text or ""
+        if text.startswith("/"):
+            head, *args = text[1:].split()
+            command, _, addressee = head.partition("@")
+            if addressee and addressee.lower() != self.username.lower():
+                return None, None, ()
+            return None, command.lower(), tuple(args)
+        if not group:
+            return text, None, ()
+        mention = f"@{self.username}".lower()
+        mentioned = any(
+            e.type == MessageEntity.MENTION and message.parse_entity(e).lower() == mention
+            for e in message.entities
+        )
+        replied = message.reply_to_message is not None and (
+            message.reply_to_message.from_user is not None
+            and message.reply_to_message.from_user.id == message.get_bot().id
+        )
+        if not (mentioned or replied):
+            return None, None, ()
+        cleaned = " ".join(w for w in text.split() if w.lower() != mention)
+        return cleaned, None, ()
+
+    async def _on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.document is not None
+        if message.chat.type != ChatType.PRIVATE:
+            return  # materials are sent to the bot privately
+        document = message.document
+
+        async def fetch(path: Path) -> None:
+            file = await context.bot.get_file(document.file_id)
+            await file.download_to_drive(path)
+
+        name = document.file_name or "upload"
+        upload = Upload(name, document.file_size, fetch)
+        event = Incoming(**_who(update), upload=upload, chat_id=message.chat_id)
+        await self._deliver(context.bot, message.chat_id, self.core.respond(event))
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        message = query.message if isinstance(query.message, Message) else None
+        chat_id = message.chat_id if message else query.from_user.id
+        event = Incoming(**_who(update), button=query.data or "", chat_id=chat_id)
+        toast = ""
+        items = []
+        async for item in self.core.respond(event):
+            if isinstance(item, Reply) and item.kind == "toast":
+                toast = item.text
+            else:
+                items.append(item)
+        await quietly("answerCallbackQuery", lambda: query.answer(toast or None))
+        await self._deliver(context.bot, chat_id, _replay(items), pressed=message)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("handling an update failed", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat:
+            text = render.escape(
+                "Sorry, something went wrong. Please try again. / 抱歉，出错了，请重试。"
+            )
+            await send(context.bot, update.effective_chat.id, text)
+
+    # -- replies out --------------------------------------------------------------------
+    async def _deliver(
+        self,
+        bot,
+        chat_id: int,
+        items: AsyncIterator[Typing | Partial | Progress | Reply],
+        reply_to: int | None = None,
+        pressed: Message | None = None,
+    ) -> None:
+        """Show partials and progress by editing one live message, then the replies."""
+        live: Message | None = None
+        last_edit = 0.0
+        extra = {"reply_to_message_id": reply_to} if reply_to else {}
+        async for item in items:
+            if isinstance(item, Typing):
+                await quietly(
+                    "sendChatAction", lambda: bot.send_chat_action(chat_id, ChatAction.TYPING)
+                )
+                continue
+            if isinstance(item, Partial | Progress):
+                if live is None:
+                    live = await send(bot, chat_id, render.escape(item.text), **extra)
+                    last_edit = time.monotonic()
+                elif time.monotonic() - last_edit >= EDIT_INTERVAL:
+                    await edit(bot, chat_id, live.message_id, render.escape(item.text))
+                    last_edit = time.monotonic()
+                continue
+            parts = render.split_html(_html(item))
+            markup = _keyboard(item)
+            target = pressed if item.edit and pressed else live
+            for i, part in enumerate(parts):
+                buttons = markup if i == len(parts) - 1 else None
+                if i == 0 and target is not None:
+                    if target is live:  # keep to one edit a second, also for the last one
+                        await asyncio.sleep(max(0.0, last_edit + EDIT_INTERVAL - time.monotonic()))
+                    await edit(bot, chat_id, target.message_id, part, buttons)
+                else:
+                    await send(bot, chat_id, part, buttons, **extra)
+            live = None
+
+
+def _who(update: Update) -> dict:
+    user = update.effective_user
+    assert user is not None
+    code = (user.language_code or "").lower()
+    lang = "zh" if code.startswith("zh") else "en" if code else None
+    return {"user_id": user.id, "name": user.full_name, "lang": lang}
+
+
+def _html(reply: Reply) -> str:
+    if reply.kind == "answer":
+        return render.answer_html(reply.text, reply.citations, reply.lang, markdown=reply.markdown)
+    if reply.kind == "sources":
+        return render.sources_html(reply.citations, reply.lang)
+    return render.escape(reply.text)
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    rows = [
+        [InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def _replay(items: list) -> AsyncIterator:
+    for item in items:
+        yield item

@@ -1,0 +1,99 @@
+"""Running the Telegram channel: polling by default, a webhook with a secret in production."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+from urllib.parse import urlparse
+
+from bot.bootstrap import App, open_core
+from bot.core import ChatCore
+from bot.telegram.channel import TelegramChannel, TelegramOptions
+
+log = logging.getLogger(__name__)
+
+
+def options(app: App) -> TelegramOptions:
+    s = app.settings
+    assert s.telegram_bot_token is not None
+    base = (s.telegram_api_base_url or "").rstrip("/")
+    return TelegramOptions(
+        token=s.telegram_bot_token.get_secret_value(),
+        base_url=f"{base}/bot" if base else None,
+        base_file_url=f"{base}/file/bot" if base else None,
+        max_rate=s.telegram_max_rate,
+    )
+
+
+async def serve(
+    app: App,
+    opts: TelegramOptions | None = None,
+    stop: asyncio.Event | None = None,
+    core: ChatCore | None = None,
+) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM when none is given)."""
+    opts = opts or options(app)
+    redact(opts.token)
+    core = core or await open_core(app)
+    stop = stop or _stop_on_signals()
+    channel = TelegramChannel(core, opts)
+    application = channel.application()
+    s = app.settings
+    try:
+        async with application:
+            await channel.started(application)
+            await application.start()
+            if s.webhook_url:
+                secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
+                await application.updater.start_webhook(  # type: ignore[union-attr]
+                    listen=s.webhook_listen,
+                    port=s.webhook_port,
+                    url_path=urlparse(s.webhook_url).path.lstrip("/"),
+                    webhook_url=s.webhook_url,
+                    secret_token=secret or secrets.token_urlsafe(32),
+                )
+                log.warning("webhook listening on %s:%s", s.webhook_listen, s.webhook_port)
+            else:
+                await application.updater.start_polling(poll_interval=0.0, timeout=20)  # type: ignore[union-attr]
+                log.warning("polling Telegram for updates as @%s", channel.username)
+            await stop.wait()
+            await application.updater.stop()  # type: ignore[union-attr]
+            await application.stop()
+    finally:
+        await core.records.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+_installed: set[str] = set()
+
+
+def redact(secret: str) -> None:
+    """Keep `secret` out of every log line, its arguments and any traceback text."""
+    if not secret or secret in _installed:
+        return
+    _installed.add(secret)
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        message = record.getMessage()
+        exc_text = None
+        if record.exc_info:
+            exc_text = logging.Formatter().formatException(record.exc_info)
+        if secret in message or (exc_text and secret in exc_text):
+            record.msg, record.args = message.replace(secret, "<token>"), ()
+            if exc_text:
+                record.exc_text = exc_text.replace(secret, "<token>")
+        return record
+
+    logging.setLogRecordFactory(factory)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request URL

@@ -1,0 +1,115 @@
+"""Every line the bot says, in Chinese and English: `say("key", lang, **values)`."""
+
+from __future__ import annotations
+
+from knowledge.models import Lang
+
+CATEGORIES = ("research", "management", "application", "education", "editorial", "international")
+CATEGORY_NAMES = {
+    "research": ("研究型", "research"),
+    "management": ("管理型", "management"),
+    "application": ("应用型", "application"),
+    "education": ("教育型", "education"),
+    "editorial": ("编辑型", "editorial"),
+    "international": ("国际型", "international"),
+}
+ROLE_NAMES = {
+    "trainee": ("学员", "trainee"),
+    "instructor": ("讲师", "instructor"),
+    "admin": ("管理员", "admin"),
+}
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    "welcome": (
+        "你好，{name}！我是标准化学习助手，苏州标准化产教联盟的学习伙伴。",
+        "Hi {name}! I'm Standards Tutor, the study companion of the Suzhou standardization "
+        "industry-education alliance.",
+    ),
+    "can_do": (
+        "直接发问题给我（中文或英文），我会从课程资料中回答并注明出处；资料里没有的，我会如实说。\n"
+        "/help 用法 · /lang 切换语言 · /privacy 隐私说明",
+        "Send me a question (Chinese or English) and I'll answer from the course materials, "
+        "with sources; if the materials don't say, I'll tell you.\n"
+        "/help how to use · /lang language · /privacy what I keep",
+    ),
+    "can_do_instructor": (
+        "讲师：发送文件（PDF、DOCX、PPTX、Markdown、HTML、文本）即可加入课程资料；"
+        "/materials 管理资料；/feedback 查看需要改进的回答。",
+        "Instructors: send a file (PDF, DOCX, PPTX, Markdown, HTML, text) to add it to the "
+        "materials; /materials to manage them; /feedback for answers that need fixing.",
+    ),
+    "can_do_admin": (
+        "管理员：/invite 角色 [班级] [人才类别] 生成邀请链接；/revoke 代码 作废；/users 查看用户。",
+        "Admins: /invite ROLE [COHORT] [CATEGORY] makes an invite link; /revoke CODE cancels "
+        "one; /users lists people.",
+    ),
+    "stranger": (
+        "这个助手只对联盟的学员开放。请向你的讲师索取邀请链接。",
+        "This assistant is for enrolled trainees of the alliance. Please ask your instructor "
+        "for an invite link.",
+    ),
+    "invite_unknown": ("这个邀请链接无效。", "That invite link is not valid."),
+    "invite_expired": ("这个邀请链接已过期。", "That invite link has expired."),
+    "invite_used_up": ("这个邀请链接的名额已用完。", "That invite link has been used up."),
+    "invite_revoked": ("这个邀请链接已被作废。", "That invite link was revoked."),
+    "enrolled": ("已登记为{role}{cohort}。", "You're enrolled as {role}{cohort}."),
+    "ask_category": (
+        "你在为哪一类人才方向学习？",
+        "Which talent category are you training for?",
+    ),
+    "category_set": ("已设为{category}人才。", "Category set: {category} talent."),
+    "lang_pick": ("请选择语言：", "Choose a language:"),
+    "lang_set": ("以后我会用中文回复。", "I'll reply in English from now on."),
+    "privacy": (
+        "我保存：你的 Telegram 编号和名字、角色、班级和人才类别、你问过的问题和得到的回答、"
+        "你的 👍/👎 评价。这些只用于你的学习和讲师改进课程。/forget_me 可删除你的全部记录。",
+        "I keep your Telegram id and name, role, cohort and talent category, the questions you "
+        "asked with the answers you got, and your 👍/👎 ratings; they serve your learning and "
+        "help instructors improve the course. /forget_me deletes all of it.",
+    ),
+    "forget_confirm": (
+        "确定删除你的全部记录吗？此操作不能撤销。",
+        "Delete all your records? This cannot be undone.",
+    ),
+    "forgotten": ("你的记录已全部删除。", "All your records are deleted."),
+    "cancelled": ("已取消。", "Cancelled."),
+    "yes_delete": ("确定删除", "Yes, delete"),
+    "cancel": ("取消", "Cancel"),
+    "sources": ("出处", "Sources"),
+    "thanks": ("谢谢反馈！", "Thanks for the feedback!"),
+    "gone": ("这条记录已不存在。", "That record no longer exists."),
+    "too_fast": (
+        "你问得太快了，请稍等一分钟再问。",
+        "You're asking faster than I can keep up; please wait a minute and ask again.",
+    ),
+    "daily_limit": (
+        "今天的提问次数（{limit}）已用完，明天再来吧。",
+        "You've reached today's limit of {limit} questions; see you tomorrow.",
+    ),
+    "not_allowed": ("这个命令只对{role}开放。", "That command is for {role}s only."),
+    "unknown_command": (
+        "不认识的命令 /{command}。输入 /help 查看用法。",
+        "Unknown command /{command}. Type /help to see what I can do.",
+    ),
+    "failed": (
+        "抱歉，这次没能回答，请稍后再试。",
+        "Sorry, something went wrong while answering. Please try again in a moment.",
+    ),
+    "canonical_by": ("—— {author} 于 {date} 解答", "— answered by {author} on {date}"),
+}
+
+
+def say(key: str, lang: Lang, table: dict[str, tuple[str, str]] | None = None, **values) -> str:
+    """The line `key` in `lang`, from `table` (a flow's own lines) or the shared ones."""
+    zh, en = (table or _TEXTS)[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
+def category_name(category: str | None, lang: Lang) -> str:
+    zh, en = CATEGORY_NAMES.get(category or "", (category or "", category or ""))
+    return zh if lang == "zh" else en
+
+
+def role_name(role: str, lang: Lang) -> str:
+    zh, en = ROLE_NAMES.get(role, (role, role))
+    return zh if lang == "zh" else en

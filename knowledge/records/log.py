@@ -1,0 +1,130 @@
+"""The question log, feedback on answers, canonical answers and processed-update ids."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from .engine import StoreBase
+from .models import Canonical, QuestionRecord
+from .tables import CanonicalRow, ProcessedUpdateRow, QuestionRow, RatingRow, utcnow
+
+KEEP_UPDATES = timedelta(days=7)  # processed update ids older than this are pruned
+PRUNE_EVERY = 3600.0  # seconds between prunes
+
+_own = aliased(RatingRow)  # the asker's own rating of a question
+_WITH_RATING = select(QuestionRow, _own.helpful).outerjoin(
+    _own, and_(_own.question_id == QuestionRow.id, _own.user_id == QuestionRow.user_id)
+)
+
+
+class QuestionLog(StoreBase):
+    _next_prune = 0.0
+
+    async def log_question(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        question: str,
+        lang: str,
+        answer: str,
+        abstained: bool,
+        citations: list[dict],
+        canonical_id: int | None = None,
+    ) -> int:
+        """Record a question and its answer (the user must exist); returns the question id."""
+        row = QuestionRow(
+            user_id=user_id, chat_id=chat_id, question=question, lang=lang, answer=answer,
+            abstained=abstained, citations=json.dumps(citations, ensure_ascii=False),
+            canonical_id=canonical_id,
+        )  # fmt: skip
+        async with self._sessions.begin() as s:
+            s.add(row)
+        return row.id
+
+    async def question(self, question_id: int) -> QuestionRecord | None:
+        async with self._sessions() as s:
+            found = (await s.execute(_WITH_RATING.where(QuestionRow.id == question_id))).first()
+            return found[0].record(found[1]) if found else None
+
+    async def count_questions(self, user_id: int, since: datetime) -> int:
+        """How many questions the user has asked at or after `since`."""
+        query = select(func.count()).where(
+            QuestionRow.user_id == user_id, QuestionRow.created_at >= since
+        )
+        async with self._sessions() as s:
+            return (await s.scalar(query)) or 0
+
+    async def rate(self, question_id: int, user_id: int, helpful: bool) -> bool:
+        """Rate an answer (a later rating replaces an earlier one); False if no such question."""
+        values = dict(question_id=question_id, user_id=user_id, helpful=helpful)
+        async with self._sessions.begin() as s:
+            if await s.get(QuestionRow, question_id) is None:
+                return False
+            upsert = self._insert(RatingRow).values(**values, created_at=utcnow())
+            await s.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["question_id", "user_id"],
+                    set_={"helpful": helpful, "created_at": upsert.excluded.created_at},
+                )
+            )
+            return True
+
+    async def open_feedback(self, limit: int = 10) -> list[QuestionRecord]:
+        """Abstained or unhelpful-rated questions with no canonical answer yet, newest first."""
+        unhelpful = exists().where(
+            RatingRow.question_id == QuestionRow.id, RatingRow.helpful.is_(False)
+        )
+        answered = exists().where(CanonicalRow.source_question_id == QuestionRow.id)
+        query = (
+            _WITH_RATING.where(or_(QuestionRow.abstained, unhelpful), ~answered)
+            .order_by(QuestionRow.created_at.desc(), QuestionRow.id.desc())
+            .limit(limit)
+        )
+        async with self._sessions() as s:
+            return [row.record(rating) for row, rating in await s.execute(query)]
+
+    async def add_canonical(
+        self,
+        *,
+        question: str,
+        lang: str,
+        answer: str,
+        author_id: int | None,
+        author_name: str,
+        source_question_id: int | None,
+    ) -> Canonical:
+        """Store an instructor's answer; it closes the feedback on `source_question_id`."""
+        row = CanonicalRow(
+            question=question, lang=lang, answer=answer, author_id=author_id,
+            author_name=author_name, source_question_id=source_question_id,
+        )  # fmt: skip
+        async with self._sessions.begin() as s:
+            s.add(row)
+        return row.record()
+
+    async def canonicals(self) -> list[Canonical]:
+        async with self._sessions() as s:
+            rows = await s.scalars(select(CanonicalRow).order_by(CanonicalRow.id))
+            return [row.record() for row in rows]
+
+    async def claim_update(self, update_id: int) -> bool:
+        """True the first time a Telegram update id is claimed, False for any repeat."""
+        now = utcnow()
+        async with self._sessions.begin() as s:
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY
+                old = ProcessedUpdateRow.created_at < now - KEEP_UPDATES
+                await s.execute(delete(ProcessedUpdateRow).where(old))
+            claim = (
+                self._insert(ProcessedUpdateRow)
+                .values(update_id=update_id, created_at=now)
+                .on_conflict_do_nothing()
+                .returning(ProcessedUpdateRow.update_id)
+            )
+            return (await s.execute(claim)).first() is not None

@@ -1,0 +1,87 @@
+"""The records the store hands out: frozen snapshots, never live ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+ROLES = ("trainee", "instructor", "admin")  # in rising order of rights
+CATEGORIES = ("research", "management", "application", "education", "editorial", "international")
+LANGS = ("zh", "en")
+INVITE_REASONS = ("unknown", "expired", "used_up", "revoked")
+
+
+class InviteError(Exception):
+    """An invite code that cannot be redeemed; `reason` is one of INVITE_REASONS."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invite cannot be redeemed: {reason}")
+
+
+def check_choice(kind: str, value: str | None, choices: tuple[str, ...], optional: bool) -> None:
+    """Raise ValueError unless `value` is one of `choices` (or None when optional)."""
+    if value is None and optional:
+        return
+    if value not in choices:
+        raise ValueError(f"unknown {kind} {value!r}; expected one of {', '.join(choices)}")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int  # the Telegram user id
+    name: str
+    role: str
+    cohort: str | None
+    category: str | None
+    lang: str | None
+    pending: str | None  # a small JSON document for an unfinished conversational step
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Invite:
+    code: str
+    role: str
+    cohort: str | None
+    category: str | None
+    max_uses: int
+    uses: int
+    expires_at: datetime
+    created_by: int
+    revoked: bool
+    created_at: datetime
+
+    @property
+    def active(self) -> bool:
+        """Whether the code can still enrol someone."""
+        return (
+            not self.revoked and self.expires_at > datetime.now(UTC) and self.uses < self.max_uses
+        )
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    id: int
+    user_id: int
+    chat_id: int
+    question: str
+    lang: str
+    answer: str
+    abstained: bool
+    citations: list[dict]
+    canonical_id: int | None
+    created_at: datetime
+    rating: bool | None  # the asker's own rating, if they gave one
+
+
+@dataclass(frozen=True)
+class Canonical:
+    id: int
+    question: str
+    lang: str
+    answer: str
+    author_id: int | None
+    author_name: str
+    source_question_id: int | None
+    created_at: datetime

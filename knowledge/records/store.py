@@ -1,0 +1,178 @@
+"""The learner-records store: people, invites, the question log, feedback and canonical answers.
+
+SQLite by default, PostgreSQL by URL. The schema is kept current by the Alembic migrations
+in `migrations/`, run on every `Records.open`. People and invites live here; the question
+log, feedback and canonical answers in `log.py`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+
+from .engine import connect
+from .log import QuestionLog
+from .models import CATEGORIES, LANGS, ROLES, Invite, InviteError, User, check_choice
+from .tables import InviteRow, QuestionRow, RatingRow, UserRow, utcnow
+
+USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"})
+
+
+def _higher(role: str, other: str) -> str:
+    return max(role, other, key=ROLES.index)
+
+
+def _validate(**values: Any) -> None:
+    if "role" in values:
+        check_choice("role", values["role"], ROLES, optional=False)
+    if "category" in values:
+        check_choice("category", values["category"], CATEGORIES, optional=True)
+    if "lang" in values:
+        check_choice("lang", values["lang"], LANGS, optional=True)
+
+
+class Records(QuestionLog):
+    """Async access to the records database; open with `await Records.open(url)`."""
+
+    @classmethod
+    async def open(cls, url: str, *, schema: str | None = None) -> Records:
+        """Connect, migrate to the newest schema and return the store.
+
+        `schema` (PostgreSQL only) sets the search path, e.g. a throwaway schema in tests.
+        """
+        return cls(await connect(url, schema))
+
+    # people
+
+    async def user(self, user_id: int) -> User | None:
+        async with self._sessions() as s:
+            row = await s.get(UserRow, user_id)
+            return row.record() if row else None
+
+    async def ensure_user(
+        self, user_id: int, *, name: str, role: str, lang: str | None = None
+    ) -> User:
+        """Insert the user if missing; an existing one is kept, only ever raised in role."""
+        _validate(role=role, lang=lang)
+        async with self._sessions.begin() as s:
+            new = dict(id=user_id, name=name, role=role, lang=lang)
+            await s.execute(self._insert(UserRow).values(**new).on_conflict_do_nothing())
+            row = await s.get(UserRow, user_id, with_for_update=True)
+            assert row is not None
+            row.role = _higher(row.role, role)
+            return row.record()
+
+    async def update_user(self, user_id: int, **fields: Any) -> User | None:
+        """Change any of name, role, cohort, category, lang, pending; None if no such user."""
+        unknown = set(fields) - USER_FIELDS
+        if unknown:
+            raise TypeError(f"cannot update user fields: {', '.join(sorted(unknown))}")
+        _validate(**fields)
+        async with self._sessions.begin() as s:
+            row = await s.get(UserRow, user_id, with_for_update=True)
+            if row is None:
+                return None
+            for name, value in fields.items():
+                setattr(row, name, value)
+            return row.record()
+
+    async def users(self, role: str | None = None, cohort: str | None = None) -> list[User]:
+        query = select(UserRow).order_by(UserRow.created_at, UserRow.id)
+        if role is not None:
+            query = query.where(UserRow.role == role)
+        if cohort is not None:
+            query = query.where(UserRow.cohort == cohort)
+        async with self._sessions() as s:
+            return [row.record() for row in await s.scalars(query)]
+
+    async def forget(self, user_id: int) -> bool:
+        """Delete the user with their questions and ratings; True if there was such a user."""
+        asked = select(QuestionRow.id).where(QuestionRow.user_id == user_id)
+        async with self._sessions.begin() as s:
+            theirs = or_(RatingRow.user_id == user_id, RatingRow.question_id.in_(asked))
+            await s.execute(delete(RatingRow).where(theirs))
+            await s.execute(delete(QuestionRow).where(QuestionRow.user_id == user_id))
+            result = await s.execute(delete(UserRow).where(UserRow.id == user_id))
+            return result.rowcount > 0
+
+    # invites
+
+    async def create_invite(
+        self,
+        *,
+        role: str,
+        cohort: str | None,
+        category: str | None,
+        max_uses: int,
+        expires_at: datetime,
+        created_by: int,
+    ) -> Invite:
+        """A new invite; its 12-character code fits a Telegram deep link (`?start=<code>`)."""
+        _validate(role=role, category=category)
+        if max_uses < 1:
+            raise ValueError("an invite needs max_uses of at least 1")
+        row = InviteRow(
+            code=secrets.token_urlsafe(9), role=role, cohort=cohort, category=category,
+            max_uses=max_uses, uses=0, expires_at=expires_at, created_by=created_by,
+            revoked=False,
+        )  # fmt: skip
+        async with self._sessions.begin() as s:
+            s.add(row)
+        return row.record()
+
+    async def redeem(self, code: str, *, user_id: int, name: str, lang: str | None) -> User:
+        """Enrol the user with the invite's role, cohort and category, using up one use.
+
+        Raises InviteError("unknown" | "revoked" | "expired" | "used_up"). A user already
+        enrolled by this code gets their record back without another use being taken.
+        """
+        _validate(lang=lang)
+        async with self._sessions.begin() as s:
+            invite = await s.get(InviteRow, code, with_for_update=True)
+            if invite is None:
+                raise InviteError("unknown")
+            if invite.revoked:
+                raise InviteError("revoked")
+            row = await s.get(UserRow, user_id, with_for_update=True)
+            if row is not None and row.invite_code == code:
+                return row.record()
+            if invite.expires_at <= utcnow():
+                raise InviteError("expired")
+            taken = await s.execute(
+                update(InviteRow)
+                .where(InviteRow.code == code, InviteRow.uses < InviteRow.max_uses)
+                .values(uses=InviteRow.uses + 1)
+            )
+            if taken.rowcount != 1:
+                raise InviteError("used_up")
+            if row is None:
+                new = dict(id=user_id, name=name, role=invite.role, lang=lang)
+                await s.execute(self._insert(UserRow).values(**new).on_conflict_do_nothing())
+                row = await s.get(UserRow, user_id, with_for_update=True)
+                assert row is not None
+            row.name, row.lang = name, row.lang or lang
+            row.role = _higher(row.role, invite.role)
+            row.cohort, row.category, row.invite_code = invite.cohort, invite.category, code
+            return row.record()
+
+    async def revoke(self, code: str) -> bool:
+        async with self._sessions.begin() as s:
+            result = await s.execute(
+                update(InviteRow).where(InviteRow.code == code).values(revoked=True)
+            )
+            return result.rowcount > 0
+
+    async def invites(self, active_only: bool = True) -> list[Invite]:
+        """Invites, newest first; by default only those that can still enrol someone."""
+        query = select(InviteRow).order_by(InviteRow.created_at.desc(), InviteRow.code)
+        if active_only:
+            query = query.where(
+                InviteRow.revoked.is_(False),
+                InviteRow.expires_at > utcnow(),
+                InviteRow.uses < InviteRow.max_uses,
+            )
+        async with self._sessions() as s:
+            return [row.record() for row in await s.scalars(query)]
