@@ -34,6 +34,7 @@ class QueuedReply:
     text: str
     delay: float = 0.0
     status: int = 200
+    pace: float = 0.0
 
 
 def fake_embedding(text: str) -> list[float]:
@@ -55,10 +56,13 @@ class FakeOpenAI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def enqueue(self, text: str, *, delay: float = 0.0, status: int = 200) -> None:
-        """The next chat completion answers `text` (or fails with `status`) after `delay` s."""
+    def enqueue(
+        self, text: str, *, delay: float = 0.0, status: int = 200, pace: float = 0.0
+    ) -> None:
+        """The next chat completion answers `text` (or fails with `status`) after `delay` s;
+        streamed, its pieces come `pace` seconds apart."""
         with self._lock:
-            self._replies.append(QueuedReply(text, delay, status))
+            self._replies.append(QueuedReply(text, delay, status, pace))
 
     def start(self) -> FakeOpenAI:
         self._stopping.clear()
@@ -144,11 +148,11 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status != 200:
             self._send_error(reply.status, reply.text, "server_error")
         elif body.get("stream"):
-            self._stream_chat(body, reply.text)
+            self._stream_chat(body, reply.text, reply.pace)
         else:
             self._send_json(200, _completion(body, reply.text))
 
-    def _stream_chat(self, body: dict[str, Any], text: str) -> None:
+    def _stream_chat(self, body: dict[str, Any], text: str, pace: float) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -156,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         for chunk in _stream_chunks(body, text):
+            if pace and self.server.fake._stopping.wait(pace):
+                return
             self._send_event(json.dumps(chunk))
         self._send_event("[DONE]")
 

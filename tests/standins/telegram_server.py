@@ -150,6 +150,7 @@ class Call:
     filenames: dict[str, str] = field(default_factory=dict)
     status: int = 200
     result: Any = None
+    at: float = field(default_factory=time.monotonic)  # when it was answered
 
     @property
     def ok(self) -> bool:
