@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from bot.core import ChatCore, Policy
 from bot.settings import Settings
 from knowledge.glossary import pack_dir
 from knowledge.records import Records
+from tests.postgres import POSTGRES_URL, RecordsDB, postgres_schema
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -97,3 +98,23 @@ async def core_for(tmp_path: Path):
     yield factory
     for records in opened:
         await records.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def records_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RecordsDB]:
+    """An empty database: a temporary SQLite file, or a throwaway PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield RecordsDB(f"sqlite:///{tmp_path / 'records.sqlite'}")
+        return
+    async with postgres_schema() as schema:
+        yield RecordsDB(POSTGRES_URL, schema)
+
+
+@pytest.fixture
+async def records(records_db: RecordsDB) -> AsyncIterator[Records]:
+    """An opened store on `records_db`, closed after the test."""
+    store = await records_db.open()
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -66,10 +66,16 @@ def button_data(message: dict) -> list[str]:
 
 @asynccontextmanager
 async def running_bot(
-    app: App, records_url: str, *, max_rate: float = 0.0, schema: str | None = None, **policy
+    app: App,
+    records_url: str,
+    *,
+    max_rate: float = 0.0,
+    schema: str | None = None,
+    first_update_id: int = 1001,
+    **policy,
 ) -> AsyncIterator[Harness]:
     """The bot polling the stand-in, with ADMIN always an admin; stopped cleanly afterwards."""
-    async with BotApiStandin(token=TOKEN) as api:
+    async with BotApiStandin(token=TOKEN, first_update_id=first_update_id) as api:
         records = await Records.open(records_url, schema=schema)
         core = await open_core(app, records)
         core.policy = replace(core.policy, admin_ids=frozenset({ADMIN}), **policy)

@@ -5,18 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, insert, inspect, select, text, update
 
 from knowledge.records import InviteError, Records
 from knowledge.records.tables import ProcessedUpdateRow, QuestionRow, RatingRow
+from tests.postgres import RecordsDB
 
-if TYPE_CHECKING:
-    from tests.conftest_records import RecordsDB
-
-pytest_plugins = ["tests.conftest_records"]  # the `records` and `records_db` fixtures
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 TABLES = {"users", "invites", "questions", "ratings", "canonical_answers", "processed_updates"}

@@ -44,7 +44,7 @@ T = {
     "replaced": ("已替换", "Replaced"),
     "unchanged": ("内容未变，无需更新", "Unchanged, nothing to do"),
     "summary": (
-        "{status}：{title}\n{doc} · {chunks} 段 · {lang}",
+        "{status}：{title}\n{doc} · {chunks} 段 · {language}",
         "{status}: {title}\n{doc} · {chunks} passages · {lang}",
     ),
     "no_materials": ("还没有资料。发送文件即可添加。", "No materials yet. Send a file to add one."),
@@ -144,7 +144,7 @@ def _summary(ctx: Ctx, result: FileResult) -> Reply:
     d = result.doc
     status = ctx.say(result.status, T)
     text = ctx.say(
-        "summary", T, status=status, title=d.title, doc=d.doc, chunks=d.chunks, lang=d.lang
+        "summary", T, status=status, title=d.title, doc=d.doc, chunks=d.chunks, language=d.lang
     )
     return ctx.reply(text, kind="info")
 

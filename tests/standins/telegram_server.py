@@ -245,7 +245,7 @@ Handler = Callable[[_Request], Awaitable[Any]]
 class BotApiStandin:
     """The Telegram Bot API (and its file server) on 127.0.0.1, for one bot token."""
 
-    def __init__(self, token: str = "123:ABC") -> None:
+    def __init__(self, token: str = "123:ABC", first_update_id: int = FIRST_UPDATE_ID) -> None:
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError(f"A bot token looks like '<digits>:<secret>', not {token!r}")
@@ -273,7 +273,7 @@ class BotApiStandin:
         self._last_message_id: dict[int, int] = {}
         self._callback_queries: dict[str, bool] = {}  # id -> answered
         self._consumed: set[int] = set()  # indexes into `calls` already returned by wait_for
-        self._next_update_id = FIRST_UPDATE_ID
+        self._next_update_id = first_update_id
         self._counter = 0
         self._call_signal = asyncio.Event()
         self._last_activity = 0.0

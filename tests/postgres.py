@@ -1,6 +1,5 @@
-"""Fixtures for tests of the records store, on SQLite and on PostgreSQL.
+"""The PostgreSQL that tests use (127.0.0.1:5432): a throwaway schema per test.
 
-Use them from a test module with `pytest_plugins = ["tests.conftest_records"]`.
 PostgreSQL is required: when it cannot be reached the tests fail, they are never skipped.
 """
 
@@ -11,10 +10,8 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
-import pytest
 
 from knowledge.records import Records
 
@@ -45,23 +42,3 @@ class RecordsDB:
 
     async def open(self) -> Records:
         return await Records.open(self.url, schema=self.schema)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def records_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RecordsDB]:
-    """An empty database: a temporary SQLite file, or a throwaway PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield RecordsDB(f"sqlite:///{tmp_path / 'records.sqlite'}")
-        return
-    async with postgres_schema() as schema:
-        yield RecordsDB(POSTGRES_URL, schema)
-
-
-@pytest.fixture
-async def records(records_db: RecordsDB) -> AsyncIterator[Records]:
-    """An opened store on `records_db`, closed after the test."""
-    store = await records_db.open()
-    try:
-        yield store
-    finally:
-        await store.close()

@@ -1,0 +1,172 @@
+"""Instructors and admins in Telegram, webhook mode, and the records on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+
+import pytest
+
+from tests.postgres import POSTGRES_URL, postgres_schema
+from tests.telegram_harness import ADMIN, ANN, BOB, INSTRUCTOR, TOKEN, button_data, running_bot
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+HANDBOOK = """# 苏州标准化实训手册
+
+## 实训安排
+
+每期实训为期十二周，学员在第六周提交一份企业标准草案。
+""" + "".join(
+    f"\n## 第{n}单元\n\n本单元练习第{n}类标准文本的起草、评审和修改，并完成一次小组互评。\n"
+    for n in range(1, 41)
+)
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+def records_url(tmp_path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}"
+
+
+@pytest.fixture
+async def staff_bot(make_app, records_url):
+    """A bot over an empty index of its own (instructors change it), with staff enrolled."""
+    async with running_bot(make_app(), records_url) as bot:
+        await bot.enrol(INSTRUCTOR, "instructor")
+        await bot.enrol(ANN)
+        yield bot
+
+
+async def test_an_instructor_uploads_lists_and_removes_material(staff_bot):
+    bot = staff_bot
+    bot.api.add_file("f-handbook", HANDBOOK.encode())
+    bot.api.document(INSTRUCTOR, "f-handbook", "实训手册.md", len(HANDBOOK.encode()))
+    await bot.api.wait_for("editMessageText", lambda c: "已加入" in c.params["text"], timeout=60)
+    [status] = bot.api.sent(INSTRUCTOR)  # one status message, kept up to date, then the summary
+    shown = [c.params["text"] for c in bot.api.calls if c.method == "editMessageText"]
+    assert any(re.search(r"正在索引 实训手册.md：\d+/\d+ 段", text) for text in shown), shown
+    assert "已加入" in status["text"] and "苏州标准化实训手册" in status["text"]
+
+    [answer] = await bot.say(ANN, "实训为期多少周？")
+    assert "十二周" in answer["plain_text"] and "实训手册.md" in answer["plain_text"]
+
+    [listing] = await bot.say(INSTRUCTOR, "/materials")
+    assert "实训手册.md" in listing["text"]
+    [remove] = button_data(listing)
+    [confirm] = await bot.press(INSTRUCTOR, listing, remove)
+    await bot.press(INSTRUCTOR, confirm, "rmok:" + remove.split(":")[1])
+    assert "已移除" in bot.api.messages[(INSTRUCTOR, confirm["message_id"])]["text"]
+    [refusal] = await bot.say(ANN, "实训为期多少周？")
+    assert "十二周" not in refusal["plain_text"]
+
+
+async def test_bad_uploads_get_a_clear_reason(staff_bot):
+    bot = staff_bot
+    bot.api.add_file("f-bad", b"%PDF-1.7\nthis is not really a PDF")
+    [status] = await _upload(bot, INSTRUCTOR, "f-bad", "broken.pdf", 31)
+    assert "没能加载" in status["text"] and "broken.pdf" in status["text"]
+
+    big = 25 * 1024 * 1024
+    bot.api.add_file("f-big", b"x", size=big)
+    [too_big] = await _upload(bot, INSTRUCTOR, "f-big", "标准汇编.pdf", big)
+    assert "stdtutor ingest" in too_big["text"] and "20 MB" in too_big["text"]
+    assert not [
+        c for c in bot.api.calls if c.method == "getFile" and c.params["file_id"] == "f-big"
+    ]
+
+    [wrong] = await _upload(bot, INSTRUCTOR, "f-bad", "photo.jpg", 10)
+    assert "PDF、DOCX、PPTX" in wrong["text"]
+    bot.api.add_file("f-ok", HANDBOOK.encode())
+    [refused] = await _upload(bot, ANN, "f-ok", "notes.md", len(HANDBOOK.encode()))
+    assert "只有讲师" in refused["text"]
+    [not_allowed] = await bot.say(ANN, "/materials")
+    assert "讲师" in not_allowed["text"]
+
+
+async def _upload(bot, user_id: int, file_id: str, name: str, size: int) -> list[dict]:
+    before = len(bot.api.sent(user_id))
+    bot.api.document(user_id, file_id, name, size)
+    await bot.api.wait_idle(quiet=1.5)  # the last edit of a status message waits its turn
+    return bot.api.sent(user_id)[before:]
+
+
+async def test_admins_invite_revoke_and_list_people(staff_bot):
+    bot = staff_bot
+    [usage] = await bot.say(ADMIN, "/invite wizard")
+    assert "/invite" in usage["text"]
+    [link] = await bot.say(ADMIN, "/invite instructor 2026B uses=2 days=3")
+    code = re.search(r"start=([\w-]+)", link["text"]).group(1)
+    [listing] = await bot.say(ADMIN, "/revoke")
+    await bot.press(ADMIN, listing, f"rv:{code}")
+    [refused] = await bot.say(BOB, f"/start {code}")
+    assert "作废" in refused["text"]
+    assert await bot.core.records.user(BOB) is None
+
+    [people] = await bot.say(ADMIN, "/users")
+    assert f"({INSTRUCTOR})" in people["text"] and f"({ANN})" in people["text"]
+    [denied] = await bot.say(INSTRUCTOR, "/invite trainee")
+    assert "管理员" in denied["text"]
+
+
+async def test_webhook_mode_refuses_a_wrong_secret_token(make_app, records_url):
+    port = _free_port()
+    app = make_app(
+        webhook_url="https://tutor.example.org:8443/hook",
+        webhook_port=port,
+        webhook_secret="right-secret",
+    )
+    async with running_bot(app, records_url) as bot:
+        await bot.api.wait_for("setWebhook")
+        await _listening(port)
+        assert bot.api.webhook["secret_token"] == "right-secret"
+        url = f"http://127.0.0.1:{port}/hook"
+        update = bot.api.user_message(ADMIN, "/help")
+        assert await bot.api.post_webhook(url, update, secret_token="wrong") == 403
+        await bot.api.wait_idle(quiet=0.4)
+        assert bot.api.sent(ADMIN) == []
+        assert await bot.api.post_webhook(url, update, secret_token="right-secret") == 200
+        await bot.api.wait_for("sendMessage")
+        assert "/invite" in bot.api.sent(ADMIN)[0]["text"]
+    assert TOKEN not in str(bot.api.webhook)
+
+
+async def test_enrolment_and_questions_are_kept_in_postgresql(pack_app):
+    async with postgres_schema() as schema:
+        async with running_bot(pack_app, POSTGRES_URL, schema=schema) as bot:
+            [link] = await bot.say(ADMIN, "/invite trainee 2026C research")
+            code = re.search(r"start=([\w-]+)", link["text"]).group(1)
+            await bot.say(ANN, f"/start {code}")
+            [answer] = await bot.say(ANN, "联盟有哪六类人才？")
+            assert "研究型" in answer["plain_text"]
+        restart = {"schema": schema, "first_update_id": 5001}  # Telegram's ids go on
+        async with running_bot(pack_app, POSTGRES_URL, **restart) as bot:
+            user = await bot.core.records.user(ANN)
+            assert (user.role, user.cohort, user.category) == ("trainee", "2026C", "research")
+            [again] = await bot.say(ANN, "联盟有哪六类人才？")
+            assert "研究型" in again["plain_text"]
+
+
+async def _listening(port: int) -> None:
+    """Telegram is told the webhook URL just before the server starts listening."""
+    for _ in range(100):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
