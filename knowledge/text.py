@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -52,6 +53,7 @@ def configure_tokenizer(cache_dir: Path | None, extra_words: Iterable[str] = ())
             if _CJK.search(word):
                 jieba.add_word(word)
         _jieba_ready = True
+        _cached_terms.cache_clear()  # new words may cut the same text differently
 
 
 def detect_lang(text: str) -> Lang:
@@ -93,6 +95,11 @@ def terms(text: str) -> list[str]:
     """Retrieval terms: jieba search-mode words for CJK runs, stemmed words for Latin runs."""
     if not _jieba_ready:
         configure_tokenizer(None)
+    return list(_cached_terms(text))
+
+
+@functools.lru_cache(maxsize=16384)  # passages recur across questions; cutting them is costly
+def _cached_terms(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for segment in _SEGMENTS.findall(text):
         if _CJK.match(segment):
@@ -101,7 +108,7 @@ def terms(text: str) -> list[str]:
             for word in _LATIN_WORD.findall(segment.lower()):
                 if word not in STOPWORDS:
                     out.append(_stem(word))
-    return out
+    return tuple(out)
 
 
 def sentences(text: str) -> list[str]:

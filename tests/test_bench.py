@@ -21,3 +21,13 @@ def test_quick_bench_prints_every_figure_with_its_baseline(capsys, embedding_cac
     assert abs(float(rate[3]) - float(rate[1]) / float(rate[2])) < 0.01
     assert re.search(r"re-ingest unchanged\s+[\d.]+ s\s+first ingest\s+[\d.]+ s\s+ratio \d+x", out)
     assert re.search(r"peak memory \(RSS\)\s+\d+ MB", out)
+    load = re.search(
+        r"answered\s+([\d.]+) q/s\s+target 30 q/s\s+ratio ([\d.]+)\n"
+        r"\s+straight through the tutor\s+([\d.]+) q/s.*ratio ([\d.]+)\n"
+        r"\s+time to answer\s+p95\s+\d+ ms\n"
+        r"\s+answers lost 0, doubled 0 \(of 20\)",
+        out,
+    )
+    assert load, out
+    assert abs(float(load[2]) - float(load[1]) / 30) < 0.01
+    assert abs(float(load[4]) - float(load[1]) / float(load[3])) < 0.01

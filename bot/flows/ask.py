@@ -66,10 +66,13 @@ async def question(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
 
 
 async def _over_limit(ctx: Ctx) -> Reply | None:
-    policy, records, now = ctx.core.policy, ctx.core.records, datetime.now(UTC)
-    if await records.count_questions(ctx.user.id, now - timedelta(days=1)) >= policy.per_day:
+    policy, now = ctx.core.policy, datetime.now(UTC)
+    day, minute = await ctx.core.records.question_counts(
+        ctx.user.id, now - timedelta(days=1), now - timedelta(minutes=1)
+    )
+    if day >= policy.per_day:
         return ctx.reply(ctx.say("daily_limit", limit=policy.per_day), kind="error")
-    if await records.count_questions(ctx.user.id, now - timedelta(minutes=1)) >= policy.per_minute:
+    if minute >= policy.per_minute:
         return ctx.reply(ctx.say("too_fast"), kind="error")
     return None
 

@@ -6,7 +6,7 @@ import json
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .engine import StoreBase
@@ -54,11 +54,18 @@ class QuestionLog(StoreBase):
 
     async def count_questions(self, user_id: int, since: datetime) -> int:
         """How many questions the user has asked at or after `since`."""
-        query = select(func.count()).where(
-            QuestionRow.user_id == user_id, QuestionRow.created_at >= since
-        )
+        return (await self.question_counts(user_id, since))[0]
+
+    async def question_counts(self, user_id: int, *since: datetime) -> tuple[int, ...]:
+        """How many questions the user has asked since each of the given times (one query)."""
+        earliest = min(since)
+        created = QuestionRow.created_at
+        query = select(
+            *(func.coalesce(func.sum(case((created >= t, 1), else_=0)), 0) for t in since)
+        ).where(QuestionRow.user_id == user_id, created >= earliest)
         async with self._sessions() as s:
-            return (await s.scalar(query)) or 0
+            row = (await s.execute(query)).one()
+        return tuple(int(n) for n in row)
 
     async def rate(self, question_id: int, user_id: int, helpful: bool) -> bool:
         """Rate an answer (a later rating replaces an earlier one); False if no such question."""

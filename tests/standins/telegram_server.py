@@ -273,6 +273,7 @@ class BotApiStandin:
         self._last_message_id: dict[int, int] = {}
         self._callback_queries: dict[str, bool] = {}  # id -> answered
         self._consumed: set[int] = set()  # indexes into `calls` already returned by wait_for
+        self._listeners: list[Callable[[Call], None]] = []
         self._next_update_id = first_update_id
         self._counter = 0
         self._call_signal = asyncio.Event()
@@ -351,14 +352,14 @@ class BotApiStandin:
         """
         name = self._canonical(method)
         deadline = _now() + timeout
+        scanned, matching = 0, []  # calls never change: each is looked at once per waiter
         while True:
-            matching = [
-                index
-                for index, call in enumerate(self.calls)
-                if index not in self._consumed
-                and call.method == name
-                and (predicate is None or predicate(call))
-            ]
+            for index in range(scanned, len(self.calls)):
+                call = self.calls[index]
+                if call.method == name and (predicate is None or predicate(call)):
+                    matching.append(index)
+            scanned = len(self.calls)
+            matching = [index for index in matching if index not in self._consumed]
             if len(matching) >= count:
                 taken = matching[:count]
                 self._consumed.update(taken)
@@ -698,8 +699,14 @@ class BotApiStandin:
                 return web.Response(body=stored.data, content_type="application/octet-stream")
         return _json_response(ApiError(HTTPStatus.NOT_FOUND, "Not Found").payload())
 
+    def on_call(self, listener: Callable[[Call], None]) -> None:
+        """Call `listener` with every call as it is answered (for many waiters at once)."""
+        self._listeners.append(listener)
+
     def _record(self, call: Call) -> None:
         self.calls.append(call)
+        for listener in self._listeners:
+            listener(call)
         self._call_signal.set()
         self._call_signal = asyncio.Event()
 
