@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import time
 
 import pytest
 
@@ -34,10 +35,27 @@ def records_url(tmp_path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}"
 
 
+class SlowEmbedder:
+    """The bundled model, taking its time over passages as on a big upload."""
+
+    def __init__(self) -> None:
+        from knowledge.embeddings import BundledE5
+
+        self.inner = BundledE5()
+        self.name = f"slow-{self.inner.name}"  # its own entries in the shared embedding cache
+
+    def embed_passages(self, texts):
+        time.sleep(0.5)
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
 @pytest.fixture
 async def staff_bot(make_app, records_url):
     """A bot over an empty index of its own (instructors change it), with staff enrolled."""
-    async with running_bot(make_app(), records_url) as bot:
+    async with running_bot(make_app(embedder=SlowEmbedder()), records_url) as bot:
         await bot.enrol(INSTRUCTOR, "instructor")
         await bot.enrol(ANN)
         yield bot
