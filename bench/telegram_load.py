@@ -125,7 +125,7 @@ def _telegram_side(conn, plan: dict[int, list[str]]) -> None:
 
 
 async def _trainees(conn, plan: dict[int, list[str]]) -> None:
-    from tests.standins.telegram_server import BotApiStandin
+    from tests.standins.telegram import BotApiStandin
 
     async with BotApiStandin(token=TOKEN, first_update_id=10_000) as api:
         conn.send((api.base_url, api.base_file_url))

@@ -13,7 +13,7 @@ from bot.core import ChatCore
 from bot.telegram.channel import TelegramOptions
 from bot.telegram.serve import serve
 from knowledge.records import Records
-from tests.standins.telegram_server import BotApiStandin
+from tests.standins.telegram import BotApiStandin
 
 TOKEN = "424242:AAE-stand-in-token-never-logged"
 ADMIN, INSTRUCTOR, ANN, BOB = 9001, 8001, 7001, 7002

@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.standins.telegram_server import BOT_USERNAME, BotApiStandin, Call, parse_html
+from tests.standins.telegram import BOT_USERNAME, BotApiStandin, Call, parse_html
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
