@@ -20,14 +20,14 @@ from bot.texts import role_name, say
 from ingest.pipeline import Ingestor
 from knowledge.canonical import CanonicalIndex
 from knowledge.models import Lang
-from knowledge.records import InviteError, Records, User
+from knowledge.records import ROLES, InviteError, Records, User
 from knowledge.text import detect_lang
 from knowledge.tutor import Tutor
 
 log = logging.getLogger(__name__)
 
 Out = Typing | Partial | Progress | Reply
-RANK = {"trainee": 0, "instructor": 1, "admin": 2}
+RANK = {role: rank for rank, role in enumerate(ROLES)}  # each role may do what those below may
 MB = 1024 * 1024
 
 

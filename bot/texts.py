@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from knowledge.models import Lang
+from knowledge.records import CATEGORIES
 
-CATEGORIES = ("research", "management", "application", "education", "editorial", "international")
+__all__ = ["CATEGORIES", "category_name", "role_name", "say"]
 CATEGORY_NAMES = {
     "research": ("研究型", "research"),
     "management": ("管理型", "management"),

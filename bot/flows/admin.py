@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from bot.events import Reply
 from bot.flows import Ctx, Route, buttons
 from bot.texts import CATEGORIES, category_name, role_name
+from knowledge.records import ROLES
 
-ROLES = ("trainee", "instructor", "admin")
 T = {
     "usage": (
         "用法：/invite 角色 [班级] [人才类别] [uses=次数] [days=天数]\n"
