@@ -1,0 +1,48 @@
+"""Canonical answers match a question and its close paraphrases, and nothing else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from knowledge.canonical import CanonicalIndex
+from knowledge.embeddings import BundledE5
+from knowledge.records import Canonical
+
+
+def canonical(id_: int, question: str) -> Canonical:
+    now = datetime.now(UTC)
+    return Canonical(id_, question, "zh", f"answer {id_}", 1, "Wang", None, now)
+
+
+@pytest.fixture(scope="module")
+def index() -> CanonicalIndex:
+    index = CanonicalIndex(BundledE5())
+    index.load([canonical(1, "ISO标准制定有几个阶段？"), canonical(2, "What is a group standard?")])
+    return index
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("ISO标准制定有几个阶段？", 1),
+        ("ISO 标准的制定分为哪几个阶段", 1),
+        ("ISO标准的制定一共有多少个阶段？", 1),
+        ("What's a group standard?", 2),
+        ("what is group standard", 2),
+        ("IEC标准制定有几个阶段？", None),  # another organisation: not the same question
+        ("团体标准由谁发布？", None),
+        ("Who publishes group standards?", None),
+        ("What is a national standard?", None),
+    ],
+)
+def test_paraphrases_match_and_other_questions_do_not(index, question, expected):
+    found = index.match(question)
+    assert (found.id if found else None) == expected
+
+
+def test_a_new_canonical_answer_is_matched_at_once(index):
+    index.add(canonical(3, "什么是合格评定？"))
+    assert index.match("合格评定是什么意思？").id == 3
+    assert index.match("什么是认证？") is None
