@@ -1,0 +1,1 @@
+"""Quizzes against the competency model: the model, the question bank, mastery and reviews."""
