@@ -8,11 +8,14 @@ from pathlib import Path
 from bot.core import ChatCore, Policy
 from bot.settings import Settings
 from ingest.pipeline import Ingestor
+from ingest.questions import import_file
 from knowledge.answers import ExtractiveWriter
 from knowledge.canonical import CanonicalIndex
 from knowledge.embeddings import BundledE5, CachedEmbedder, Embedder, OpenAIEmbedder
-from knowledge.glossary import Glossary, load_glossary
+from knowledge.glossary import Glossary, load_glossary, pack_files
 from knowledge.llm import LLMWriter, chat_model
+from knowledge.quiz import bank_dir
+from knowledge.quiz.model import load_model
 from knowledge.records import Records
 from knowledge.retrieval import Retriever
 from knowledge.store import ChunkStore, open_client
@@ -86,8 +89,16 @@ def policy(settings: Settings) -> Policy:
 
 
 async def open_core(app: App, records: Records | None = None) -> ChatCore:
-    """The chat core over `app`, with the learner records opened (and migrated) first."""
+    """The chat core over `app`, with the learner records opened (and migrated) first, and
+    the bundled question bank imported into them on the first start."""
     records = records or await Records.open(app.settings.records_url)
     canonical = CanonicalIndex(app.embedder)
     canonical.load(await records.canonicals())
-    return ChatCore(app.tutor, records, app.ingestor, policy(app.settings), canonical)
+    model = load_model()
+    if not await records.items(None):
+        for path in sorted(bank_dir().glob("*.yaml")):
+            report = import_file(path, set(model.competencies), pack_files())
+            await records.upsert_items(report.questions)
+    core = ChatCore(app.tutor, records, app.ingestor, policy(app.settings), canonical)
+    core.model = model
+    return core

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.bootstrap import App, build, open_core
+from bot.cli_quiz import add_commands
 from bot.console import CONSOLE_USER, chat, render
 from bot.events import Reply
 from bot.settings import Settings
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("eval", cmd_eval, "score answers on an evaluation set (JSONL)")
     p.add_argument("file", type=Path)
     p.add_argument("--failures", action="store_true", help="list each failed question")
+    add_commands(sub, command)
     return parser
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.core import ChatCore
-from bot.events import Incoming, Reply
+from bot.events import Button, Document, Incoming, Photo, QuizPrompt, Reply
 from knowledge.models import Citation
 
 CONSOLE_USER = 0  # the person at the terminal: the owner of this installation
@@ -30,10 +31,14 @@ def source_line(c: Citation) -> str:
 
 
 async def chat(core: ChatCore, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
-    """Read questions until end of input; `/help` and other commands work as in Telegram."""
+    """Read lines until end of input; `/help` and other commands work as in Telegram.
+
+    Buttons are shown numbered; typing a number presses one ("1 3" presses several, then the
+    last row's button, e.g. Submit, for questions with several right answers)."""
     interactive = stdin.isatty()
     if interactive:
         print("Standards Tutor — ask a question (Ctrl-D to quit).", file=stdout)
+    pressable: list[Button] = []
     while True:
         if interactive:
             print("> ", end="", file=stdout, flush=True)
@@ -43,14 +48,50 @@ async def chat(core: ChatCore, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
         text = line.strip()
         if not text:
             continue
-        event = _event(text)
-        async for item in core.respond(event):
-            if isinstance(item, Reply):
-                print(render(item), end="\n\n", file=stdout, flush=True)
+        for event in _events(text, pressable):
+            pressable = []
+            async for item in core.respond(event):
+                shown, buttons = _show(item)
+                if shown:
+                    print(shown, end="\n\n", file=stdout, flush=True)
+                pressable = buttons or pressable
 
 
-def _event(text: str) -> Incoming:
+def _show(item: object) -> tuple[str, list[Button]]:
+    """What to print for one reply, and its buttons (numbered in the text)."""
+    if isinstance(item, QuizPrompt):
+        rows = item.buttons
+        text = item.body
+    elif isinstance(item, Reply):
+        rows, text = item.buttons, render(item)
+    elif isinstance(item, Photo):
+        return f"{item.caption}\n{_save(f'progress-{item.lang}.png', item.png)}", []
+    elif isinstance(item, Document):
+        return f"{item.caption}\n{_save(item.name, item.data)}", []
+    else:
+        return "", []
+    flat = [b for row in rows for b in row]
+    if flat:
+        text += "\n" + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, 1))
+    return text, flat
+
+
+def _save(name: str, data: bytes) -> str:
+    """Pictures and files land in ./stdtutor-output/ (a terminal shows no pictures)."""
+    folder = Path("stdtutor-output")
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes(data)
+    return f"(saved to {folder / name})"
+
+
+def _events(text: str, pressable: list[Button]) -> list[Incoming]:
+    numbers = text.replace(",", " ").split()
+    if pressable and all(n.isdigit() and 1 <= int(n) <= len(pressable) for n in numbers):
+        chosen = [pressable[int(n) - 1] for n in numbers]
+        if len(chosen) > 1 and chosen[-1] is not pressable[-1]:
+            chosen.append(pressable[-1])  # several options: then Submit
+        return [Incoming(CONSOLE_USER, button=b.data, name="console") for b in chosen]
     if text.startswith("/"):
         command, *args = text[1:].split()
-        return Incoming(CONSOLE_USER, command=command.lower(), args=tuple(args), name="console")
-    return Incoming(CONSOLE_USER, text=text, name="console")
+        return [Incoming(CONSOLE_USER, command=command.lower(), args=tuple(args), name="console")]
+    return [Incoming(CONSOLE_USER, text=text, name="console")]

@@ -7,6 +7,7 @@ and questions to the flows in `bot/flows/`, and never lets an error end in silen
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections import defaultdict, deque
@@ -14,19 +15,39 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.events import Incoming, Partial, Progress, Reply, Typing
-from bot.flows import Ctx, Route, account, admin, ask, feedback, materials
+from bot.events import (
+    Document,
+    Incoming,
+    Partial,
+    Photo,
+    Progress,
+    QuizPrompt,
+    Reply,
+    Typing,
+)
+from bot.flows import (
+    Ctx,
+    Route,
+    account,
+    admin,
+    ask,
+    feedback,
+    materials,
+    progress,
+    quiz_answers,
+)
 from bot.texts import role_name, say
 from ingest.pipeline import Ingestor
 from knowledge.canonical import CanonicalIndex
 from knowledge.models import Lang
-from knowledge.records import ROLES, InviteError, Records, User
+from knowledge.quiz.model import CompetencyModel
+from knowledge.records import ROLES, InviteError, PollRef, Records, User
 from knowledge.text import detect_lang
 from knowledge.tutor import Tutor
 
 log = logging.getLogger(__name__)
 
-Out = Typing | Partial | Progress | Reply
+Out = Typing | Partial | Progress | Reply | QuizPrompt | Photo | Document
 RANK = {role: rank for rank, role in enumerate(ROLES)}  # each role may do what those below may
 MB = 1024 * 1024
 
@@ -51,6 +72,7 @@ class ChatCore:
     ingestor: Ingestor | None = None
     policy: Policy = field(default_factory=Policy)
     canonical: CanonicalIndex | None = None
+    model: CompetencyModel | None = None  # quizzes need it
     invite_link: Callable[[str], str] = lambda code: f"/start {code}"
     history_size: int = 3
 
@@ -60,7 +82,7 @@ class ChatCore:
         self.ingest_lock = asyncio.Lock()
         self.commands: dict[str, Route] = {}
         self.buttons: dict[str, Route] = {}
-        for flow in (account, ask, materials, feedback, admin):
+        for flow in (account, ask, materials, feedback, admin, quiz_answers, progress):
             self.commands.update(flow.COMMANDS)
             self.buttons.update(flow.BUTTONS)
 
@@ -118,8 +140,12 @@ class ChatCore:
             route = self.buttons.get(event.button.split(":", 1)[0])
             if route is None:
                 return
+        elif event.poll_answer:
+            route = quiz_answers.POLL
         elif event.upload:
             route = materials.UPLOAD
+        elif ctx.user.pending and "quiz" in json.loads(ctx.user.pending):
+            route = quiz_answers.TYPED
         elif ctx.user.pending and ctx.user.role != "trainee":
             route = feedback.PENDING
         else:
@@ -131,3 +157,8 @@ class ChatCore:
             return
         async for item in route.handler(ctx):
             yield item
+
+    async def poll_sent(self, prompt: QuizPrompt, user_id: int, poll_id: str, message: int) -> None:
+        """A channel sent `prompt` as a native quiz poll: its answers will name `poll_id`."""
+        ref = PollRef(poll_id, user_id, prompt.session_id, prompt.item_id, user_id, message)
+        await self.records.save_poll(ref)

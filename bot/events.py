@@ -20,6 +20,14 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class PollAnswer:
+    """A trainee's choice in a quiz poll the bot sent."""
+
+    poll_id: str
+    options: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Incoming:
     """Something a user did: typed text, a command, pressed a button or sent a file."""
 
@@ -32,6 +40,7 @@ class Incoming:
     chat_id: int | None = None
     button: str | None = None  # the data of a pressed button (ids only, at most 64 bytes)
     upload: Upload | None = None
+    poll_answer: PollAnswer | None = None
 
 
 @dataclass(frozen=True)
@@ -78,3 +87,39 @@ class Progress:
 @dataclass(frozen=True)
 class Typing:
     """Work on an answer has begun (channels may show a "typing…" indicator)."""
+
+
+@dataclass(frozen=True)
+class QuizPrompt:
+    """A quiz question. Channels show it as a native quiz poll when `poll` is true, else with
+    `buttons` (one per option; for several right answers, toggles and a "done" button)."""
+
+    session_id: int
+    item_id: str
+    text: str  # the question (with its number and competencies), as a poll shows it
+    body: str  # the same with the options written out and any hint, for button channels
+    options: tuple[str, ...]
+    buttons: tuple[tuple[Button, ...], ...]
+    poll: bool = False
+    correct: tuple[int, ...] = ()  # for the poll: Telegram marks the right option itself
+    explanation: str = ""  # for the poll: shown when the trainee answers
+    lang: Lang = "zh"
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A picture (PNG) with a caption."""
+
+    png: bytes
+    caption: str
+    lang: Lang = "zh"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file to hand over (an export)."""
+
+    name: str
+    data: bytes
+    caption: str
+    lang: Lang = "zh"

@@ -28,21 +28,27 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "can_do": (
         "直接发问题给我（中文或英文），我会从课程资料中回答并注明出处；资料里没有的，我会如实说。\n"
+        "/quiz 测验 · /review 复习 · /progress 进度\n"
         "/help 用法 · /lang 切换语言 · /privacy 隐私说明",
         "Send me a question (Chinese or English) and I'll answer from the course materials, "
         "with sources; if the materials don't say, I'll tell you.\n"
+        "/quiz a quiz · /review what's due · /progress where you stand\n"
         "/help how to use · /lang language · /privacy what I keep",
     ),
     "can_do_instructor": (
         "讲师：发送文件（PDF、DOCX、PPTX、Markdown、HTML、文本）即可加入课程资料；"
+        "发送题目文件（.gift、.aiken、.yaml）即可导入测验题；"
         "/materials 管理资料；/feedback 查看需要改进的回答。",
         "Instructors: send a file (PDF, DOCX, PPTX, Markdown, HTML, text) to add it to the "
-        "materials; /materials to manage them; /feedback for answers that need fixing.",
+        "materials, or a question file (.gift, .aiken, .yaml) to add quiz questions; "
+        "/materials to manage them; /feedback for answers that need fixing.",
     ),
     "can_do_admin": (
-        "管理员：/invite 角色 [班级] [人才类别] 生成邀请链接；/revoke 代码 作废；/users 查看用户。",
+        "管理员：/invite 角色 [班级] [人才类别] 生成邀请链接；/revoke 代码 作废；/users 查看用户；"
+        "/report [班级] 查看测验结果；/export [班级] [csv|xlsx|xapi] 导出。",
         "Admins: /invite ROLE [COHORT] [CATEGORY] makes an invite link; /revoke CODE cancels "
-        "one; /users lists people.",
+        "one; /users lists people; /report [COHORT] shows quiz results; "
+        "/export [COHORT] [csv|xlsx|xapi] exports them.",
     ),
     "stranger": (
         "这个助手只对联盟的学员开放。请向你的讲师索取邀请链接。",
@@ -77,6 +83,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "yes_delete": ("确定删除", "Yes, delete"),
     "cancel": ("取消", "Cancel"),
     "sources": ("出处", "Sources"),
+    "quiz_me": ("🎯 就这个考考我", "🎯 Quiz me on this"),
     "thanks": ("谢谢反馈！", "Thanks for the feedback!"),
     "gone": ("这条记录已不存在。", "That record no longer exists."),
     "too_fast": (

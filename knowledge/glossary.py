@@ -21,6 +21,11 @@ def pack_dir() -> Path:
     return Path(str(resources.files("knowledge") / "pack"))
 
 
+def pack_files() -> set[str]:
+    """The file names of the bundled course pack's documents."""
+    return {path.name for path in pack_dir().glob("*.md")}
+
+
 def load_glossary(path: Path | None = None) -> Glossary:
     """Read the `| 中文 | English | ... |` table of a Markdown glossary."""
     path = path or pack_dir() / "glossary.md"

@@ -74,6 +74,20 @@ class Retriever:
         self.refresh()
         return len(self._index.chunks)
 
+    def section(self, doc: str, heading: str, limit: int = 600) -> tuple[str, str] | None:
+        """(document title, text) of the section of `doc` whose heading path ends in
+        `heading`, cut to `limit` characters; None when no loaded document has it."""
+        self.refresh()
+        parts = [
+            c
+            for c in self._index.chunks
+            if c.doc == doc and c.role == "text" and c.section.split(" > ")[-1] == heading
+        ]
+        if not parts:
+            return None
+        text = "\n".join(c.text for c in parts)
+        return parts[0].title, text if len(text) <= limit else text[:limit] + "…"
+
     def analyse(self, question: str) -> Query:
         index = self._index
         return analyse(question, self.glossary, index.bm25.idf, index.bm25.df)

@@ -70,7 +70,7 @@ async def test_a_question_gets_typing_then_a_cited_answer_with_sources_and_ratin
     assert "研究型" in answer["plain_text"] and "[1]" in answer["plain_text"]
     assert "出处" in answer["plain_text"] and "alliance_zh.md" in answer["plain_text"]
     qid = button_data(answer)[0].split(":")[1]
-    assert button_data(answer) == [f"src:{qid}", f"up:{qid}", f"dn:{qid}"]
+    assert button_data(answer) == [f"src:{qid}", f"up:{qid}", f"dn:{qid}", f"qz:{qid}"]
 
     [sources] = await bot.press(ANN, answer, f"src:{qid}")
     assert "联盟聚焦六类人才的标准化培养" in sources["plain_text"]

@@ -11,7 +11,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.events import Button, Incoming, Partial, Progress, Reply, Typing
+from bot.events import (
+    Button,
+    Document,
+    Incoming,
+    Partial,
+    Photo,
+    Progress,
+    QuizPrompt,
+    Reply,
+    Typing,
+)
 from bot.texts import say
 from knowledge.models import Lang
 from knowledge.records import User
@@ -39,7 +49,8 @@ class Ctx:
         return (self.event.button or "").split(":", 1)[-1]
 
 
-Handler = Callable[[Ctx], AsyncIterator[Typing | Partial | Progress | Reply]]
+Out = Typing | Partial | Progress | Reply | QuizPrompt | Photo | Document
+Handler = Callable[[Ctx], AsyncIterator[Out]]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ async def start(ctx: Ctx) -> AsyncIterator[Reply]:
     lines.append(_capabilities(ctx))
     yield ctx.reply("\n\n".join(lines), kind="info")
     if user.role == "trainee" and not user.category:
-        yield _category_question(ctx)
+        yield category_question(ctx)
 
 
 async def help_(ctx: Ctx) -> AsyncIterator[Reply]:
@@ -35,7 +35,7 @@ def _capabilities(ctx: Ctx) -> str:
     return "\n\n".join(parts)
 
 
-def _category_question(ctx: Ctx) -> Reply:
+def category_question(ctx: Ctx) -> Reply:
     pairs = [(category_name(c, ctx.lang), f"cat:{c}") for c in CATEGORIES]
     return ctx.reply(ctx.say("ask_category"), kind="info", buttons=buttons(pairs[:3], pairs[3:]))
 

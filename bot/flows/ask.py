@@ -99,6 +99,8 @@ def _answer_buttons(ctx: Ctx, qid: int, has_sources: bool):
     row = [("👍", f"up:{qid}"), ("👎", f"dn:{qid}")]
     if has_sources:
         row.insert(0, (ctx.say("sources"), f"src:{qid}"))
+    if has_sources and ctx.core.model is not None:
+        return buttons(row, [(ctx.say("quiz_me"), f"qz:{qid}")])
     return buttons(row)
 
 

@@ -12,9 +12,13 @@ from bot.events import Progress, Reply
 from bot.flows import Ctx, Route, buttons
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
+from ingest.questions import import_file
+from knowledge.glossary import pack_files
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
+QUESTION_SUFFIXES = (".gift", ".aiken", ".yaml", ".yml")
+MAX_ERROR_LINES = 10
 
 T = {
     "instructors_only": ("只有讲师可以添加资料。", "Only instructors can add materials."),
@@ -33,6 +37,10 @@ T = {
         "{name} is {size} MB, over the {limit} MB limit for materials.",
     ),
     "receiving": ("正在接收 {name}…", "Receiving {name}…"),
+    "questions": (
+        "{name}：新增 {added} 题，更新 {updated} 题，{bad} 题有问题未导入。",
+        "{name}: {added} questions added, {updated} updated, {bad} rejected.",
+    ),
     "reading": ("正在读取 {name}…", "Reading {name}…"),
     "indexing": ("正在索引 {name}：{done}/{total} 段", "Indexing {name}: {done}/{total} passages"),
     "download_failed": (
@@ -65,6 +73,10 @@ async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
     if ctx.user.role == "trainee" or core.ingestor is None:
         yield ctx.reply(ctx.say("instructors_only", T), kind="error")
         return
+    if Path(name).suffix.lower() in QUESTION_SUFFIXES:
+        async for item in _question_file(ctx, up, name):
+            yield item
+        return
     if Path(name).suffix.lower() not in SUFFIXES:
         yield ctx.reply(ctx.say("wrong_type", T, name=name), kind="error")
         return
@@ -95,6 +107,31 @@ async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
                     result = item
     assert result is not None
     yield _summary(ctx, result)
+
+
+async def _question_file(ctx: Ctx, up, name: str) -> AsyncIterator[Reply]:
+    """A question file (GIFT, Aiken or YAML): the good questions go into the bank."""
+    model = ctx.core.model
+    if model is None or _size_problem(ctx, name, up.size):
+        yield _size_problem(ctx, name, up.size) or ctx.reply(ctx.say("gone"), kind="error")
+        return
+    with tempfile.TemporaryDirectory(prefix="stdtutor-questions-") as folder:
+        path = Path(folder) / name
+        try:
+            await up.fetch(path)
+        except Exception:
+            log.exception("downloading %s failed", name)
+            yield ctx.reply(ctx.say("download_failed", T, name=name), kind="error")
+            return
+        report = import_file(path, set(model.competencies), pack_files())
+    added, updated = await ctx.core.records.upsert_items(report.questions)
+    lines = [
+        ctx.say("questions", T, name=name, added=added, updated=updated, bad=len(report.errors))
+    ]
+    lines += [f"• {e.line}: {e.reason}" for e in report.errors[:MAX_ERROR_LINES]]
+    if len(report.errors) > MAX_ERROR_LINES:
+        lines.append("…")
+    yield ctx.reply("\n".join(lines), kind="error" if report.errors else "info")
 
 
 def _size_problem(ctx: Ctx, name: str, size: int | None) -> Reply | None:

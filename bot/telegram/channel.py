@@ -26,15 +26,27 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
 
-from bot.core import ChatCore
-from bot.events import Incoming, Partial, Progress, Reply, Typing, Upload
+from bot.core import ChatCore, Out
+from bot.events import (
+    Document,
+    Incoming,
+    Partial,
+    Photo,
+    PollAnswer,
+    Progress,
+    QuizPrompt,
+    Reply,
+    Typing,
+    Upload,
+)
 from bot.telegram import render
 from bot.telegram.menu import set_menus
-from bot.telegram.send import edit, quietly, send
+from bot.telegram.send import edit, quietly, send, send_document, send_photo, send_quiz_poll
 
 log = logging.getLogger(__name__)
 EDIT_INTERVAL = 1.0  # seconds between edits of one message (Telegram's pace for a chat)
@@ -70,6 +82,7 @@ class TelegramChannel:
         app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, self._on_text))
         app.add_handler(MessageHandler(filters.Document.ALL, self._on_document))
         app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(PollAnswerHandler(self._on_poll_answer))
         app.add_error_handler(self._on_error)
         return app
 
@@ -156,6 +169,16 @@ class TelegramChannel:
         await quietly("answerCallbackQuery", lambda: query.answer(toast or None))
         await self._deliver(context.bot, chat_id, _replay(items), pressed=message)
 
+    async def _on_poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        answer = update.poll_answer
+        assert answer is not None
+        if not answer.option_ids:
+            return  # a vote taken back: quiz polls allow none, nothing to do
+        chosen = PollAnswer(answer.poll_id, tuple(answer.option_ids))
+        user_id = _who(update)["user_id"]
+        event = Incoming(**_who(update), poll_answer=chosen, chat_id=user_id)
+        await self._deliver(context.bot, user_id, self.core.respond(event))
+
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling an update failed", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat:
@@ -169,7 +192,7 @@ class TelegramChannel:
         self,
         bot,
         chat_id: int,
-        items: AsyncIterator[Typing | Partial | Progress | Reply],
+        items: AsyncIterator[Out],
         reply_to: int | None = None,
         pressed: Message | None = None,
     ) -> None:
@@ -182,6 +205,15 @@ class TelegramChannel:
                 await quietly(
                     "sendChatAction", lambda: bot.send_chat_action(chat_id, ChatAction.TYPING)
                 )
+                continue
+            if isinstance(item, QuizPrompt):
+                await self._ask(bot, chat_id, item)
+                continue
+            if isinstance(item, Photo):
+                await send_photo(bot, chat_id, item.png, render.escape(item.caption))
+                continue
+            if isinstance(item, Document):
+                await send_document(bot, chat_id, item, render.escape(item.caption))
                 continue
             if isinstance(item, Partial | Progress):
                 if live is None:
@@ -203,6 +235,16 @@ class TelegramChannel:
                 else:
                     await send(bot, chat_id, part, buttons, **extra)
             live = None
+
+    async def _ask(self, bot, chat_id: int, prompt: QuizPrompt) -> None:
+        """A native quiz poll when the question fits one, else a message with buttons."""
+        if prompt.poll:
+            sent = await send_quiz_poll(bot, chat_id, prompt)
+            if sent is not None and sent.poll is not None:
+                await self.core.poll_sent(prompt, chat_id, sent.poll.id, sent.message_id)
+                return
+        markup = _keyboard(Reply("", buttons=prompt.buttons))
+        await send(bot, chat_id, render.escape(prompt.body), markup)
 
 
 def _who(update: Update) -> dict:

@@ -99,3 +99,51 @@ async def quietly(what: str, call: Callable[[], Awaitable[object]]) -> None:
         await _retrying(what, call)
     except TelegramError:
         log.warning("%s failed", what, exc_info=True)
+
+
+async def send_quiz_poll(bot, chat_id: int, prompt) -> Message | None:
+    """A non-anonymous quiz poll (so the answer reaches the bot); None if Telegram refused it."""
+    try:
+        return await _retrying(
+            "sendPoll",
+            lambda: bot.send_poll(
+                chat_id,
+                prompt.text,
+                list(prompt.options),
+                is_anonymous=False,
+                type="quiz",
+                correct_option_ids=list(prompt.correct),
+                explanation=prompt.explanation or None,
+            ),
+        )
+    except TelegramError:
+        log.exception("sendPoll failed; the question goes out with buttons")
+        return None
+
+
+async def send_photo(bot, chat_id: int, png: bytes, caption_html: str) -> Message | None:
+    try:
+        return await _retrying(
+            "sendPhoto",
+            lambda: bot.send_photo(chat_id, png, caption=caption_html[:1024], parse_mode="HTML"),
+        )
+    except TelegramError:
+        log.exception("sendPhoto failed")
+        return None
+
+
+async def send_document(bot, chat_id: int, document, caption_html: str) -> Message | None:
+    try:
+        return await _retrying(
+            "sendDocument",
+            lambda: bot.send_document(
+                chat_id,
+                document.data,
+                filename=document.name,
+                caption=caption_html[:1024],
+                parse_mode="HTML",
+            ),
+        )
+    except TelegramError:
+        log.exception("sendDocument failed")
+        return None

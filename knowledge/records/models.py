@@ -85,3 +85,59 @@ class Canonical:
     author_name: str
     source_question_id: int | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class QuizSession:
+    id: int
+    user_id: int
+    size: int  # how many questions the session asks
+    focus: tuple[str, ...] | None  # competency ids the session is limited to, if any
+    asked: tuple[str, ...]  # item ids sent so far, in order
+    current: str | None  # the item being answered
+    selected: tuple[int, ...]  # options toggled so far on a multiple-choice item
+    sent_at: datetime | None  # when `current` was sent
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    attempt_id: int
+    item_id: str
+    correct: bool
+    mastery: dict[str, float]  # the item's competencies, after this answer
+    score: int  # right answers in the session so far
+    answered: int  # answers in the session so far
+    finished: bool  # whether the session has now had `size` answers
+
+
+@dataclass(frozen=True)
+class Mastery:
+    competency: str
+    score: float  # on the 1-5 proficiency scale (0-5)
+    attempts: int
+
+
+@dataclass(frozen=True)
+class PollRef:
+    """A Telegram quiz poll sent for an item of a session."""
+
+    poll_id: str
+    user_id: int
+    session_id: int
+    item_id: str
+    chat_id: int
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    user_id: int
+    item_id: str
+    session_id: int | None  # None once the session is gone
+    response: tuple[int, ...] | str  # chosen option indexes, or typed text
+    correct: bool
+    seconds: float
+    answered_at: datetime

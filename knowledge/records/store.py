@@ -16,6 +16,8 @@ from sqlalchemy import delete, or_, select, update
 from .engine import connect
 from .log import QuestionLog
 from .models import CATEGORIES, LANGS, ROLES, Invite, InviteError, User, check_choice
+from .quiz import QuizRecords
+from .reporting import ReportingMixin
 from .tables import InviteRow, QuestionRow, RatingRow, UserRow, utcnow
 
 USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"})
@@ -34,7 +36,7 @@ def _validate(**values: Any) -> None:
         check_choice("lang", values["lang"], LANGS, optional=True)
 
 
-class Records(QuestionLog):
+class Records(QuestionLog, QuizRecords, ReportingMixin):
     """Async access to the records database; open with `await Records.open(url)`."""
 
     @classmethod

@@ -5,12 +5,24 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from .models import Canonical, Invite, QuestionRecord, User
+from knowledge.quiz.questions import Question
+
+from .models import Attempt, Canonical, Invite, Mastery, QuestionRecord, QuizSession, User
 
 
 def utcnow() -> datetime:
@@ -136,3 +148,133 @@ class ProcessedUpdateRow(Base):
     __tablename__ = "processed_updates"
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# quizzes (migration 0002)
+
+
+def _user_fk() -> ForeignKey:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class QuizItemRow(Base):
+    __tablename__ = "quiz_items"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(20))
+    stem: Mapped[str] = mapped_column(Text)
+    options: Mapped[str] = mapped_column(Text)  # JSON lists, like answer, accepted, competencies
+    answer: Mapped[str] = mapped_column(Text)
+    accepted: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+    feedback: Mapped[str] = mapped_column(Text)
+    source_doc: Mapped[str] = mapped_column(String(200))
+    clause: Mapped[str] = mapped_column(Text)
+    competencies: Mapped[str] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(Integer)
+    bloom: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @staticmethod
+    def values(q: Question) -> dict[str, object]:
+        """The columns for a question (all but updated_at)."""
+        return dict(
+            id=q.id, lang=q.lang, kind=q.kind, stem=q.stem, options=dumps(q.options),
+            answer=dumps(q.answer), accepted=dumps(q.accepted), explanation=q.explanation,
+            feedback=q.feedback, source_doc=q.source_doc, clause=q.clause,
+            competencies=dumps(q.competencies), level=q.level, bloom=q.bloom, status=q.status,
+        )  # fmt: skip
+
+    def question(self) -> Question:
+        def tup(text: str) -> tuple:
+            return tuple(json.loads(text))
+
+        return Question(
+            self.id, self.lang, self.kind, self.stem, tup(self.options),  # type: ignore[arg-type]
+            tup(self.answer), tup(self.accepted), self.explanation, self.feedback,
+            self.source_doc, self.clause, tup(self.competencies), self.level, self.bloom,
+            self.status,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+class QuizSessionRow(Base):
+    __tablename__ = "quiz_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk(), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    focus: Mapped[str | None] = mapped_column(Text)  # a JSON list of competency ids
+    asked: Mapped[str] = mapped_column(Text, default="[]")  # a JSON list of item ids
+    current: Mapped[str | None] = mapped_column(String(100))
+    selected: Mapped[str] = mapped_column(Text, default="[]")  # a JSON list of option indexes
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def record(self) -> QuizSession:
+        focus = None if self.focus is None else tuple(json.loads(self.focus))
+        return QuizSession(
+            self.id, self.user_id, self.size, focus, tuple(json.loads(self.asked)),
+            self.current, tuple(json.loads(self.selected)), self.sent_at, self.started_at,
+            self.finished_at,
+        )  # fmt: skip
+
+
+class AttemptRow(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("session_id", "item_id", name="uq_attempts_session_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk(), index=True)
+    item_id: Mapped[str] = mapped_column(String(100), ForeignKey("quiz_items.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("quiz_sessions.id", ondelete="SET NULL")
+    )
+    response: Mapped[str] = mapped_column(Text)  # JSON: a list of option indexes, or the text
+    correct: Mapped[bool] = mapped_column(Boolean)
+    seconds: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    def record(self) -> Attempt:
+        response = json.loads(self.response)
+        response = response if isinstance(response, str) else tuple(response)
+        return Attempt(
+            self.id, self.user_id, self.item_id, self.session_id, response, self.correct,
+            self.seconds, self.answered_at,
+        )  # fmt: skip
+
+
+class MasteryRow(Base):
+    __tablename__ = "mastery"
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk(), primary_key=True)
+    competency: Mapped[str] = mapped_column(String(100), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def record(self) -> Mastery:
+        return Mastery(self.competency, self.score, self.attempts)
+
+
+class ReviewCardRow(Base):
+    __tablename__ = "review_cards"
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk(), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(100), ForeignKey("quiz_items.id"), primary_key=True)
+    card: Mapped[str | None] = mapped_column(Text)  # fsrs Card JSON; None until first reviewed
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PollRow(Base):
+    __tablename__ = "polls"
+    poll_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    session_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("quiz_sessions.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[str] = mapped_column(String(100))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,122 @@
+"""`stdtutor questions|report|competencies`: the question bank and results from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from knowledge.quiz.case import to_case
+
+from bot.settings import Settings
+from ingest.questions import import_file
+from knowledge.glossary import pack_files
+from knowledge.quiz.model import load_model
+from knowledge.records import Records
+
+
+def add_commands(sub, command) -> None:
+    """Register the subcommands on the main parser (see bot/cli.py)."""
+    p = command("questions", cmd_questions, "import, list and count quiz questions")
+    p.add_argument("action", choices=["import", "list", "stats", "retire", "publish"])
+    p.add_argument("args", nargs="*", help="files to import, or question ids")
+    p = command("report", cmd_report, "quiz results by cohort: text, csv, xlsx or xapi")
+    p.add_argument("--cohort")
+    p.add_argument("--format", choices=["text", "csv", "xlsx", "xapi"], default="text")
+    p.add_argument("--out", type=Path, help="where to write csv/xlsx/xapi (default: here)")
+    p = command("competencies", cmd_competencies, "the competency model")
+    p.add_argument("action", choices=["export", "show"])
+    p.add_argument("--format", choices=["case"], default="case")
+    p.add_argument("--out", type=Path)
+
+
+def cmd_questions(args: argparse.Namespace) -> int:
+    return asyncio.run(_questions(args))
+
+
+async def _questions(args: argparse.Namespace) -> int:
+    records = await Records.open(Settings().records_url)
+    try:
+        if args.action == "import":
+            return await import_questions(records, [Path(a) for a in args.args])
+        if args.action in ("retire", "publish"):
+            status = "retired" if args.action == "retire" else "published"
+            missing = [i for i in args.args if not await records.set_item_status(i, status)]
+            for item_id in missing:
+                print(f"error: no question {item_id}", file=sys.stderr)
+            return 1 if missing else 0
+        items = await records.items(None)
+        if args.action == "list":
+            for q in items:
+                stem = q.stem.replace("\n", " ")[:60]
+                where = ",".join(q.competencies)
+                print(f"{q.id:<12} {q.status:<9} {q.lang} L{q.level} {where}  {stem}")
+            return 0
+        counts = Counter(
+            (c, q.level) for q in items if q.status == "published" for c in q.competencies
+        )
+        print(
+            f"{len(items)} questions: "
+            + ", ".join(f"{n} {s}" for s, n in sorted(Counter(q.status for q in items).items()))
+        )
+        for (competency, level), n in sorted(counts.items()):
+            print(f"  {competency:<24} level {level}: {n}")
+        return 0
+    finally:
+        await records.close()
+
+
+async def import_questions(records: Records, paths: list[Path]) -> int:
+    """Import each file; bad questions are named with file and line, the good ones kept."""
+    model = load_model()
+    pack = pack_files()
+    failed = 0
+    for path in paths:
+        report = import_file(path, set(model.competencies), pack)
+        added, updated = await records.upsert_items(report.questions)
+        print(f"{path.name}: {added} added, {updated} updated, {len(report.errors)} rejected")
+        for error in report.errors:
+            print(f"  {error.file}:{error.line}: {error.reason}", file=sys.stderr)
+        failed += bool(report.errors)
+    return 1 if failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from knowledge.quiz.reports import cohort_report, format_report
+
+    from bot.flows.progress import export_file
+
+    async def run() -> int:
+        records = await Records.open(Settings().records_url)
+        try:
+            if args.format == "text":
+                report = await cohort_report(records, load_model(), args.cohort)
+                print(format_report(report, load_model(), "en"))
+                return 0
+            name, data = await export_file(records, args.cohort, args.format)
+            out = args.out or Path(name)
+            out.write_bytes(data)
+            print(f"wrote {out}")
+            return 0
+        finally:
+            await records.close()
+
+    return asyncio.run(run())
+
+
+def cmd_competencies(args: argparse.Namespace) -> int:
+    model = load_model()
+    if args.action == "show":
+        for c in model.competencies.values():
+            print(f"{c.code:<4} {c.id:<24} {c.dimension:<10} {c.title_en} / {c.title_zh}")
+        return 0
+    text = json.dumps(to_case(model), ensure_ascii=False, indent=2)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0

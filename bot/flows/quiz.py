@@ -1,0 +1,184 @@
+"""Quizzes: /quiz, /review and "Quiz me on this"; answers by poll, button or typed text."""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from bot.events import QuizPrompt, Reply
+from bot.flows import Ctx, buttons
+from bot.flows.account import category_question
+from knowledge.quiz.questions import POLL_QUESTION_CHARS, Question
+from knowledge.quiz.select import next_question
+from knowledge.records import QuizSession
+
+REVIEW = "#review"  # the focus of a session that runs due reviews only
+DEFAULT_SIZE, MAX_SIZE = 5, 20
+T = {
+    "not_set_up": ("测验还没有准备好。", "Quizzes are not set up yet."),
+    "private_only": ("测验请在与我的私聊中进行。", "Quizzes run in a private chat with me."),
+    "category_first": (
+        "先选择你的人才类别，再发送 /quiz。",
+        "Choose your talent category first, then send /quiz again.",
+    ),
+    "nothing_due": (
+        "现在没有需要复习的题目。发送 /quiz 做新题。",
+        "Nothing is due for review. Send /quiz for new questions.",
+    ),
+    "not_covered": (
+        "题库里还没有这些资料的题目。",
+        "The question bank has no questions on these sources yet.",
+    ),
+    "no_questions": (
+        "你的人才类别暂时没有可做的题目。",
+        "There are no questions for your talent category right now.",
+    ),
+    "type_answer": ("请直接输入答案。", "Type your answer."),
+    "pick_all": ("（可多选，选好后点“提交”）", "(choose all that apply, then tap Submit)"),
+    "submit": ("提交", "Submit"),
+    "selected": ("已选：{picked}", "Selected: {picked}"),
+    "right": ("✅ 回答正确！", "✅ Right!"),
+    "wrong": ("❌ 不对。正确答案：{answer}", "❌ Not quite. The answer: {answer}"),
+    "source": ("出处", "Source"),
+    "answered": ("这道题已经答过了。", "That question was already answered."),
+    "unknown_poll": (
+        "这个测验已经结束了。发送 /quiz 开始新的测验。",
+        "That quiz is over. Send /quiz to start a new one.",
+    ),
+    "summary": ("测验结束：{score}/{total} 题正确。", "Quiz over: {score} of {total} right."),
+    "touched": (
+        "{title}：掌握 {mastery:.1f} / 目标 {target}",
+        "{title}: mastery {mastery:.1f} / target {target}",
+    ),
+    "empty_summary": ("测验结束。", "Quiz over."),
+}
+
+
+async def start_quiz(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+    args = ctx.event.args
+    size = min(int(args[0]), MAX_SIZE) if args and args[0].isdigit() and int(args[0]) else 0
+    async for item in _begin(ctx, size or DEFAULT_SIZE, None):
+        yield item
+
+
+async def start_review(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+    due = await ctx.core.records.due_items(ctx.user.id, datetime.now(UTC))
+    if not due:
+        yield ctx.reply(ctx.say("nothing_due", T), kind="info")
+        return
+    async for item in _begin(ctx, min(len(due), 10), [REVIEW]):
+        yield item
+
+
+async def quiz_on_answer(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+    """ "Quiz me on this": the competencies of the material an answer cited."""
+    model, record = ctx.core.model, await ctx.core.records.question(_int(ctx.arg))
+    docs = {c["doc"] for c in record.citations} if record else set()
+    focus = [c.id for c in model.leaves() if _covers(c.source_doc, docs)] if model else []
+    if not focus:
+        yield ctx.reply(ctx.say("not_covered", T), kind="toast")
+        return
+    async for item in _begin(ctx, DEFAULT_SIZE, focus):
+        yield item
+
+
+def _covers(source_doc: str | None, docs: set[str]) -> bool:
+    """Whether a competency's source is among the cited files (alliance.md ~ alliance_zh.md)."""
+    stem = (source_doc or "").rsplit(".", 1)[0]
+    return bool(stem) and any(d.rsplit(".", 1)[0].split("_zh")[0] == stem for d in docs)
+
+
+async def _begin(ctx: Ctx, size: int, focus: list[str] | None) -> AsyncIterator[Reply | QuizPrompt]:
+    if ctx.core.model is None:
+        yield ctx.reply(ctx.say("not_set_up", T), kind="error")
+        return
+    if ctx.event.chat_id not in (None, ctx.user.id):
+        yield ctx.reply(ctx.say("private_only", T), kind="error")
+        return
+    if not ctx.user.category and ctx.user.role == "trainee":
+        yield ctx.reply(ctx.say("category_first", T), kind="info")
+        yield category_question(ctx)
+        return
+    session = await ctx.core.records.start_session(ctx.user.id, size, focus)
+    async for item in next_step(ctx, session):
+        yield item
+
+
+async def next_step(ctx: Ctx, session: QuizSession) -> AsyncIterator[Reply | QuizPrompt]:
+    """The next question of the session, or its summary when it is done."""
+    records, model, now = ctx.core.records, ctx.core.model, datetime.now(UTC)
+    assert model is not None
+    bank = await records.items("published")
+    due = await records.due_items(ctx.user.id, now)
+    focus = set(session.focus) if session.focus else None
+    if focus and REVIEW in focus:
+        bank, focus = [q for q in bank if q.id in set(due)], None
+    mastery = {c: m.score for c, m in (await records.mastery(ctx.user.id)).items()}
+    question = None
+    if len(session.asked) < session.size:
+        targets = model.profile(ctx.user.category)
+        question = next_question(
+            bank, targets, mastery, asked=set(session.asked), due=due, lang=ctx.lang, focus=focus
+        )
+    if question is None:
+        if not session.asked:
+            yield ctx.reply(ctx.say("no_questions", T), kind="info")
+            await records.finish_session(session.id)
+            return
+        yield await summary(ctx, session)
+        return
+    session = await records.set_current(session.id, question.id, now)
+    if question.kind == "short":
+        await records.update_user(ctx.user.id, pending=json.dumps({"quiz": session.id}))
+    yield _prompt(ctx, session, question)
+
+
+def _prompt(ctx: Ctx, session: QuizSession, q: Question) -> QuizPrompt:
+    model = ctx.core.model
+    titles = " · ".join(model.competencies[c].title(q.lang) for c in q.competencies if model)
+    text = f"{len(session.asked)}/{session.size} · {titles}\n\n{q.stem}"
+    sid, letters = session.id, string.ascii_uppercase
+    listing = "\n".join(f"{letters[i]}. {o}" for i, o in enumerate(q.options))
+    if q.kind == "short":
+        body, rows = f"{text}\n\n{ctx.say('type_answer', T)}", ()
+    elif q.kind == "multiple":
+        body = f"{text}\n\n{listing}\n{ctx.say('pick_all', T)}"
+        toggles = [(letters[i], f"qt:{sid}:{q.id}:{i}") for i in range(len(q.options))]
+        rows = buttons(toggles, [(ctx.say("submit", T), f"qd:{sid}:{q.id}")])
+    else:
+        truefalse = q.kind == "truefalse"
+        body = text if truefalse else f"{text}\n\n{listing}"
+        labels = list(q.options) if truefalse else list(letters[: len(q.options)])
+        rows = buttons([(label, f"qa:{sid}:{q.id}:{i}") for i, label in enumerate(labels)])
+    poll = q.fits_poll and len(text) <= POLL_QUESTION_CHARS
+    return QuizPrompt(
+        sid, q.id, text, body, q.options, rows, poll, q.answer, q.explanation, lang=ctx.lang
+    )
+
+
+async def summary(ctx: Ctx, session: QuizSession) -> Reply:
+    records, model = ctx.core.records, ctx.core.model
+    assert model is not None
+    await records.finish_session(session.id)
+    attempts = [a for a in await records.attempts_of(ctx.user.id) if a.session_id == session.id]
+    score = sum(a.correct for a in attempts)
+    mastery = await records.mastery(ctx.user.id)
+    touched: list[str] = []
+    for item_id in session.asked:
+        item = await records.item(item_id)
+        touched += [c for c in (item.competencies if item else ()) if c not in touched]
+    lines = [ctx.say("summary", T, score=score, total=len(attempts))]
+    for cid in touched:
+        m = mastery.get(cid)
+        title = model.competencies[cid].title(ctx.lang) if cid in model.competencies else cid
+        target = model.target(ctx.user.category, cid)
+        lines.append(
+            "• " + ctx.say("touched", T, title=title, mastery=m.score if m else 1.0, target=target)
+        )
+    return ctx.reply("\n".join(lines), kind="info")
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() else -1

@@ -1,0 +1,186 @@
+"""Import quiz questions from YAML, Moodle GIFT or Aiken files into `Question`s.
+
+`import_file` picks the format by suffix: `.yaml`/`.yml` YAML, `.gift` GIFT, `.aiken` Aiken; a
+`.txt` file is Aiken when it has `ANSWER:` lines, else GIFT when it has `{...}` answer blocks.
+Good questions are imported even when others are bad; every bad one yields one `BadQuestion`
+naming the file, the 1-based line where the question starts, and the reason. A file that can't
+be read or parsed at all yields a single `BadQuestion` (line 0 when no line is to blame).
+
+Metadata comments (GIFT `//`, Aiken `#`): GIFT and Aiken can't say what a question teaches, so
+comment lines of the form `@key: value` carry it::
+
+    // @competencies: drafting, cn-standards-system     (comma-separated competency ids)
+    // @level: 2                                        (1-5)
+    // @bloom: understand                               (remember ... create)
+    // @source: drafting_rules.md#条款类型               (pack file, optionally #section heading)
+    // @clause: 条款类型                                 (the section alone)
+    // @lang: zh                                        (zh|en; default: CJK in the text -> zh)
+    // @status: draft                                   (default: import_file's default_status)
+    // @id: k5-001   @explanation: ...   @feedback: ... (mostly for Aiken, which has no titles)
+
+Comment lines directly above a question (no blank line between) describe that question only.
+A block of comment lines standing alone (followed by a blank line), e.g. at the top of the file,
+sets defaults for all the questions after it. A question's own keys beat the defaults.
+competencies, level and bloom are required; a question missing one is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.quiz.questions import Question, problems
+
+
+@dataclass
+class BadQuestion:
+    file: str
+    line: int  # 1-based line where the question starts; 0 for the file as a whole
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    questions: list[Question] = field(default_factory=list)
+    errors: list[BadQuestion] = field(default_factory=list)
+
+
+@dataclass
+class Entry:
+    """One question as a format module read it: raw fields, or why it couldn't be read."""
+
+    line: int
+    fields: dict[str, object] = field(default_factory=dict)
+    error: str = ""
+
+
+class UnparsableFile(Exception):
+    def __init__(self, reason: str, line: int = 0) -> None:
+        super().__init__(reason)
+        self.reason, self.line = reason, line
+
+
+Parser = Callable[[str, Path], list[Entry]]
+META_KEYS = ("competencies", "level", "bloom", "source", "clause", "lang", "status", "id")
+META_KEYS += ("explanation", "feedback")
+_META = re.compile(r"^@(\w+)\s*:\s*(.*)$")
+
+
+def import_file(
+    path: Path,
+    competencies: set[str] | None = None,
+    pack_docs: set[str] | None = None,
+    default_status: str = "published",
+) -> ImportReport:
+    """Read one question file; see the module docstring."""
+    try:
+        text = _read(path)
+        entries = _parser_for(path, text)(text, path)
+    except UnparsableFile as e:
+        return ImportReport([], [BadQuestion(str(path), e.line, e.reason)])
+    if not entries:
+        return ImportReport([], [BadQuestion(str(path), 0, "no questions found")])
+    return _collect(str(path), entries, competencies, pack_docs, default_status)
+
+
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UnparsableFile(f"cannot read the file: {e.strerror or e}") from e
+    if b"\x00" in data:
+        raise UnparsableFile("binary file, not a text question file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UnparsableFile(f"not UTF-8 text (bad byte at offset {e.start})") from e
+
+
+def _parser_for(path: Path, text: str) -> Parser:
+    from ingest.questions import aiken, gift, yaml_format
+
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        suffix = (
+            ".gift" if gift.looks_like_gift(text) and not aiken.looks_like_aiken(text) else ".aiken"
+        )
+    parsers: dict[str, Parser] = {
+        ".yaml": yaml_format.parse_yaml,
+        ".yml": yaml_format.parse_yaml,
+        ".gift": gift.parse_gift,
+        ".aiken": aiken.parse_aiken,
+    }
+    if suffix not in parsers:
+        raise UnparsableFile(
+            f"unsupported file type {suffix or '(none)'}: use .yaml, .gift or .aiken"
+        )
+    return parsers[suffix]
+
+
+def _collect(
+    file: str,
+    entries: list[Entry],
+    competencies: set[str] | None,
+    pack_docs: set[str] | None,
+    default_status: str,
+) -> ImportReport:
+    from ingest.questions.yaml_format import build_question
+
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    for entry in entries:
+        reason = entry.error
+        if not reason:
+            try:
+                q = build_question(_resolve_category(entry.fields, competencies), default_status)
+            except ValueError as e:
+                reason = str(e)
+            else:
+                reason = "; ".join(problems(q, competencies, pack_docs))
+                if not reason and q.id in seen:
+                    reason = f"duplicate id {q.id!r} (first at line {seen[q.id]})"
+        if reason:
+            report.errors.append(BadQuestion(file, entry.line, reason))
+        else:
+            seen[q.id] = entry.line
+            report.questions.append(q)
+    return report
+
+
+def _resolve_category(fields: dict[str, object], known: set[str] | None) -> dict[str, object]:
+    """A GIFT `$CATEGORY` whose last part is a competency id stands in for @competencies."""
+    fields = dict(fields)
+    category = str(fields.pop("category", ""))
+    if category in known if known is not None else re.fullmatch(r"[a-z][a-z0-9-]*", category):
+        fields["competencies"] = category
+    return fields
+
+
+def read_meta(comment: str, into: dict[str, object]) -> str:
+    """Store one `@key: value` comment in `into`; returns an error, or "" (also for prose)."""
+    m = _META.match(comment.strip())
+    if not m:
+        return ""
+    key, value = m[1].lower(), m[2].strip()
+    if key not in META_KEYS:
+        return f"unknown metadata @{key} (known: {', '.join(META_KEYS)})"
+    if key == "source":
+        doc, _, clause = value.partition("#")
+        into["source_doc"] = doc.strip()
+        if clause.strip():
+            into["clause"] = clause.strip()
+    else:
+        into[key] = value
+    return ""
+
+
+def detect_lang(text: str) -> str:
+    return "zh" if re.search(r"[\u3400-\u9fff]", text) else "en"
+
+
+def generated_id(path: Path, position: int) -> str:
+    """A stable id for an untitled question: file name and 1-based position in the file."""
+    slug = re.sub(r"[^0-9a-z]+", "-", path.stem.lower()).strip("-") or "q"
+    return f"{slug}-{position:03d}"

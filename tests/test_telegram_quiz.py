@@ -1,0 +1,151 @@
+"""Quizzes in Telegram: polls and buttons, answers counted once, progress, reports, imports."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.telegram_harness import ADMIN, ANN, INSTRUCTOR, button_data, running_bot
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def bot(pack_app, tmp_path):
+    async with running_bot(pack_app, f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as harness:
+        await harness.enrol(ANN)  # a research trainee
+        yield harness
+
+
+async def current_question(bot) -> tuple[str, dict]:
+    """The question just asked: ("poll", sendPoll call params) or ("buttons", message)."""
+    session = await bot.core.records.open_session(ANN)
+    assert session is not None and session.current, "no question is waiting"
+    polls = [c for c in bot.api.calls if c.method == "sendPoll" and c.ok]
+    if polls and polls[-1].result["poll"]["question"].endswith(
+        (await bot.core.records.item(session.current)).stem
+    ):
+        return "poll", polls[-1].result
+    return "buttons", bot.api.sent(ANN)[-1]
+
+
+async def answer(bot, right: bool) -> list[dict]:
+    """Answer the waiting question, rightly or wrongly; the messages that follow."""
+    session = await bot.core.records.open_session(ANN)
+    item = await bot.core.records.item(session.current)
+    choice = (
+        list(item.answer)
+        if right
+        else [i for i in range(len(item.options)) if i not in item.answer][:1]
+    )
+    how, where = await current_question(bot)
+    before = len(bot.api.sent(ANN))
+    if how == "poll":
+        bot.api.poll_answer(ANN, where["poll"]["id"], choice)
+        await bot.api.wait_idle(quiet=0.4)
+    elif item.kind == "multiple":
+        for i in choice:
+            await bot.press(ANN, where, f"qt:{session.id}:{item.id}:{i}")
+        await bot.press(ANN, where, f"qd:{session.id}:{item.id}")
+    elif item.kind == "short":
+        await bot.say(ANN, item.accepted[0] if right else "不知道")
+    else:
+        await bot.press(ANN, where, f"qa:{session.id}:{item.id}:{choice[0]}")
+    return bot.api.sent(ANN)[before:]
+
+
+async def test_a_quiz_runs_by_poll_and_buttons_and_ends_with_a_score(bot):
+    await bot.say(ANN, "/quiz 3")
+    results = []
+    for right in (True, False, True):
+        results += await answer(bot, right)
+    texts = [m.get("plain_text") or m.get("text") or "" for m in results]
+    assert sum("✅" in t for t in texts) == 2 and sum("❌" in t for t in texts) == 1
+    summary = texts[-1]
+    assert "测验结束：2/3 题正确" in summary and "目标" in summary
+    verdicts = [
+        m for m in results if "✅" in (m.get("text") or "") or "❌" in (m.get("text") or "")
+    ]
+    assert all(button_data(m)[0].startswith("qs:") for m in verdicts)
+    attempts = await bot.core.records.attempts_of(ANN)
+    assert len(attempts) == 3 and sum(a.correct for a in attempts) == 2
+    assert await bot.core.records.open_session(ANN) is None
+
+    [source] = await bot.press(ANN, verdicts[0], button_data(verdicts[0])[0])
+    assert ".md" in source["plain_text"] and len(source["plain_text"]) > 40
+
+
+async def test_a_poll_answer_counts_once_and_an_unknown_poll_gets_a_message(bot):
+    await bot.say(ANN, "/quiz 1")
+    how, where = await current_question(bot)
+    if how != "poll":
+        pytest.fail("the first research question of the bank should fit a quiz poll")
+    poll_id = where["poll"]["id"]
+    update = bot.api.poll_answer(ANN, poll_id, [0])
+    await bot.api.wait_idle(quiet=0.4)
+    bot.api.redeliver(update)  # Telegram delivers the same update again
+    bot.api.poll_answer(ANN, poll_id, [1])  # a late second answer to the same poll
+    await bot.api.wait_idle(quiet=0.4)
+    assert len(await bot.core.records.attempts_of(ANN)) == 1
+    bot.api.poll_answer(ANN, "no-such-poll", [0])
+    await bot.api.wait_idle(quiet=0.4)
+    assert "测验已经结束" in bot.api.sent(ANN)[-1]["text"]
+
+
+async def test_progress_is_a_chart_against_the_target_with_the_biggest_gap(bot):
+    await bot.say(ANN, "/quiz 2")
+    await answer(bot, False)
+    await answer(bot, False)
+    await bot.say(ANN, "/progress")
+    [photo] = [c for c in bot.api.calls if c.method == "sendPhoto"]
+    assert photo.files and next(iter(photo.files.values())).startswith(b"\x89PNG")
+    assert "差距最大" in photo.params["caption"]
+
+
+async def test_quiz_me_on_this_asks_about_the_cited_material(bot):
+    [reply] = await bot.say(ANN, "GB/T 1.1—2020 中的能愿动词“应”表示什么？")
+    quiz_me = [d for d in button_data(reply) if d.startswith("qz:")]
+    assert quiz_me, button_data(reply)
+    await bot.press(ANN, reply, quiz_me[0])
+    session = await bot.core.records.open_session(ANN)
+    item = await bot.core.records.item(session.current)
+    assert set(item.competencies) & set(session.focus)
+
+
+async def test_admins_see_the_report_and_export_it(bot):
+    await bot.say(ANN, "/quiz 2")
+    await answer(bot, True)
+    await answer(bot, False)
+    replies = await bot.say(ADMIN, "/report")
+    assert re.search(r"1", replies[0]["text"])
+    assert any(c.method == "sendPhoto" for c in bot.api.calls)
+    await bot.say(ADMIN, "/export xlsx")
+    [doc] = [c for c in bot.api.calls if c.method == "sendDocument"]
+    assert next(iter(doc.files.values()))[:2] == b"PK"
+    [denied] = await bot.say(ANN, "/report")
+    assert "管理员" in denied["text"]
+
+
+async def test_an_instructor_imports_a_question_file_with_a_bad_question(bot):
+    await bot.enrol(INSTRUCTOR, "instructor")
+    gift = (
+        "// @competencies: drafting\n// @level: 1\n// @bloom: remember\n"
+        "// @source: drafting_rules.md#能愿动词\n// @lang: zh\n"
+        "::new-1:: 表示要求的能愿动词是？ {=应 ~可 ~宜}\n\n"
+        "// @competencies: no-such-competency\n// @level: 1\n// @bloom: remember\n"
+        "// @source: drafting_rules.md#能愿动词\n// @lang: zh\n"
+        "::new-2:: 表示允许的能愿动词是？ {=可 ~应}\n"
+    ).encode()
+    bot.api.add_file("f-gift", gift)
+    bot.api.document(INSTRUCTOR, "f-gift", "extra.gift", len(gift))
+    await bot.api.wait_idle(quiet=0.6)
+    [summary] = bot.api.sent(INSTRUCTOR)
+    assert "1 questions added" in summary["text"] or "新增 1 题" in summary["text"]
+    assert "no-such-competency" in summary["text"]
+    assert await bot.core.records.item("new-1") is not None
