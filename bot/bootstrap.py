@@ -15,7 +15,7 @@ from knowledge.embeddings import BundledE5, CachedEmbedder, Embedder, OpenAIEmbe
 from knowledge.glossary import Glossary, load_glossary, pack_files
 from knowledge.llm import LLMWriter, chat_model
 from knowledge.quiz import bank_dir
-from knowledge.quiz.model import load_model
+from knowledge.quiz.model import CompetencyModel, load_model
 from knowledge.records import Records
 from knowledge.retrieval import Retriever
 from knowledge.store import ChunkStore, open_client
@@ -95,10 +95,15 @@ async def open_core(app: App, records: Records | None = None) -> ChatCore:
     canonical = CanonicalIndex(app.embedder)
     canonical.load(await records.canonicals())
     model = load_model()
+    await ensure_bank(records, model)
+    core = ChatCore(app.tutor, records, app.ingestor, policy(app.settings), canonical)
+    core.model = model
+    return core
+
+
+async def ensure_bank(records: Records, model: CompetencyModel) -> None:
+    """On the first start, the bundled question bank goes into the records."""
     if not await records.items(None):
         for path in sorted(bank_dir().glob("*.yaml")):
             report = import_file(path, set(model.competencies), pack_files())
             await records.upsert_items(report.questions)
-    core = ChatCore(app.tutor, records, app.ingestor, policy(app.settings), canonical)
-    core.model = model
-    return core

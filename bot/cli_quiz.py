@@ -9,11 +9,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from knowledge.quiz.case import to_case
-
+from bot.bootstrap import ensure_bank
 from bot.settings import Settings
 from ingest.questions import import_file
 from knowledge.glossary import pack_files
+from knowledge.quiz.case import to_case
 from knowledge.quiz.model import load_model
 from knowledge.records import Records
 
@@ -40,6 +40,7 @@ def cmd_questions(args: argparse.Namespace) -> int:
 async def _questions(args: argparse.Namespace) -> int:
     records = await Records.open(Settings().records_url)
     try:
+        await ensure_bank(records, load_model())
         if args.action == "import":
             return await import_questions(records, [Path(a) for a in args.args])
         if args.action in ("retire", "publish"):
@@ -85,9 +86,8 @@ async def import_questions(records: Records, paths: list[Path]) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from knowledge.quiz.reports import cohort_report, format_report
-
     from bot.flows.progress import export_file
+    from knowledge.quiz.reports import cohort_report, format_report
 
     async def run() -> int:
         records = await Records.open(Settings().records_url)

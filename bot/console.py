@@ -33,8 +33,8 @@ def source_line(c: Citation) -> str:
 async def chat(core: ChatCore, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     """Read lines until end of input; `/help` and other commands work as in Telegram.
 
-    Buttons are shown numbered; typing a number presses one ("1 3" presses several, then the
-    last row's button, e.g. Submit, for questions with several right answers)."""
+    Buttons are shown numbered; typing a number presses one. For a question with several
+    right answers, "1 3" picks those options and submits them."""
     interactive = stdin.isatty()
     if interactive:
         print("Standards Tutor — ask a question (Ctrl-D to quit).", file=stdout)
@@ -88,8 +88,9 @@ def _events(text: str, pressable: list[Button]) -> list[Incoming]:
     numbers = text.replace(",", " ").split()
     if pressable and all(n.isdigit() and 1 <= int(n) <= len(pressable) for n in numbers):
         chosen = [pressable[int(n) - 1] for n in numbers]
-        if len(chosen) > 1 and chosen[-1] is not pressable[-1]:
-            chosen.append(pressable[-1])  # several options: then Submit
+        submit = pressable[-1]
+        if submit.data.startswith("qd:") and chosen[-1] is not submit:
+            chosen.append(submit)  # options of a several-answers question: then Submit
         return [Incoming(CONSOLE_USER, button=b.data, name="console") for b in chosen]
     if text.startswith("/"):
         command, *args = text[1:].split()

@@ -1,0 +1,96 @@
+"""`stdtutor questions|report|competencies` as a user runs them, in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from knowledge.records import Records
+from tests.test_cli import assert_clean, run_cli
+
+GIFT = """// @competencies: drafting
+// @level: 1
+// @bloom: remember
+// @source: drafting_rules.md#能愿动词
+::extra-1:: 表示要求的能愿动词是？ {=应 ~可 ~宜}
+
+// @competencies: drafting
+// @level: 9
+// @bloom: remember
+// @source: drafting_rules.md#能愿动词
+::extra-2:: 表示允许的能愿动词是？ {=可 ~应}
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shared_embedding_cache(embedding_cache: Path):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMBEDDING_CACHE", str(embedding_cache))
+        yield
+
+
+def test_questions_import_list_stats_and_retire(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    stats = run_cli(["questions", "stats"], home)
+    assert "87 questions: 87 published" in stats.stdout
+    assert "drafting                 level 5:" in stats.stdout
+
+    gift = tmp_path / "extra.gift"
+    gift.write_text(GIFT, encoding="utf-8")
+    imported = run_cli(["questions", "import", str(gift)], home)
+    assert imported.returncode == 1
+    assert "extra.gift: 1 added, 0 updated, 1 rejected" in imported.stdout
+    assert "extra.gift:11: level 9 is outside 1-5" in imported.stderr  # where the question is
+
+    retired = run_cli(["questions", "retire", "extra-1"], home)
+    listed = run_cli(["questions", "list"], home)
+    assert_clean(stats, imported, retired, listed)
+    assert retired.returncode == 0
+    [line] = [row for row in listed.stdout.splitlines() if row.startswith("extra-1")]
+    assert "retired" in line
+
+
+def test_report_exports_in_every_format_and_the_model_as_case(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run_cli(["questions", "stats"], home).returncode == 0  # creates the records
+    asyncio.run(_one_answer(home / "records.sqlite"))
+
+    text = run_cli(["report"], home)
+    assert "1" in text.stdout and text.returncode == 0
+    out = {fmt: tmp_path / f"export.{fmt}" for fmt in ("csv", "xlsx", "xapi")}
+    for fmt, path in out.items():
+        result = run_cli(["report", "--format", fmt, "--out", str(path)], home)
+        assert result.returncode == 0, result.stderr
+    assert set(zipfile.ZipFile(out["csv"]).namelist()) == {
+        "attempts.csv",
+        "mastery.csv",
+        "items.csv",
+    }
+    assert {"attempts", "mastery"} <= set(openpyxl.load_workbook(out["xlsx"]).sheetnames)
+    [statement] = json.loads(out["xapi"].read_text(encoding="utf-8"))
+    assert statement["verb"]["id"] == "http://adlnet.gov/expapi/verbs/answered"
+    assert statement["result"]["success"] is True
+
+    case = run_cli(["competencies", "export", "--format", "case"], home)
+    package = json.loads(case.stdout)
+    assert len(package["CFItems"]) == 11 and package["CFAssociations"]
+
+
+async def _one_answer(path: Path) -> None:
+    """A trainee answers one question right (set up straight through the records)."""
+    records = await Records.open(f"sqlite+aiosqlite:///{path}")
+    try:
+        await records.ensure_user(5, name="Ann", role="trainee")
+        item = (await records.items())[0]
+        session = await records.start_session(5, 1)
+        await records.set_current(session.id, item.id, session.started_at)
+        await records.record_answer(
+            session_id=session.id, item_id=item.id, user_id=5, response=item.answer, seconds=4
+        )
+    finally:
+        await records.close()
