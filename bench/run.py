@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import telegram_load
+from bench import quiz_load, telegram_load
 from bench.baseline import NaiveRAG
 from bot.bootstrap import App, build
 from bot.settings import Settings
@@ -138,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, help="embedding cache for the quality part")
     parser.add_argument("--trainees", type=int, default=200, help="simulated Telegram users")
     parser.add_argument("--each", type=int, default=5, help="questions each trainee asks")
+    parser.add_argument(
+        "--records-url",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="database for the quiz-records figures (a throwaway schema is used)",
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="stdtutor-bench-"))
     try:
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         trainees, each = (10, 2) if args.quick else (args.trainees, args.each)
         load_lines = trainees_load(work, cache, pack_questions, trainees, each)
         print("\n".join(load_lines), flush=True)
+        quiz_args = ["--quick"] if args.quick else []
+        quiz_load.main([*quiz_args, "--url", args.records_url])
         base = [f for _, files, _ in sets for f in files]
         if args.quick:
             chunks = 0
