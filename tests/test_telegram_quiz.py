@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from tests.telegram_harness import ADMIN, ANN, INSTRUCTOR, button_data, running_bot
 
@@ -149,3 +151,27 @@ async def test_an_instructor_imports_a_question_file_with_a_bad_question(bot):
     assert "1 questions added" in summary["text"] or "新增 1 题" in summary["text"]
     assert "no-such-competency" in summary["text"]
     assert await bot.core.records.item("new-1") is not None
+
+
+async def test_review_brings_back_what_was_missed_once_it_is_due(bot):
+    [nothing] = await bot.say(ANN, "/review")
+    assert "没有需要复习的题目" in nothing["text"]
+    await bot.say(ANN, "/quiz 1")
+    missed = (await bot.core.records.open_session(ANN)).current
+    await answer(bot, False)
+    async with bot.core.records.engine.begin() as conn:  # a day later: the card is due
+        await conn.execute(text("UPDATE review_cards SET due_at = :t"), {"t": _yesterday()})
+    await bot.say(ANN, "/review")
+    session = await bot.core.records.open_session(ANN)
+    assert session.current == missed and session.size == 1
+
+
+async def test_a_quiz_with_no_questions_left_says_so(bot):
+    for item in await bot.core.records.items():
+        await bot.core.records.set_item_status(item.id, "retired")
+    [reply] = await bot.say(ANN, "/quiz")
+    assert "暂时没有可做的题目" in reply["text"]
+
+
+def _yesterday() -> datetime:
+    return datetime.now(UTC) - timedelta(days=1)
