@@ -24,12 +24,16 @@ class Harness:
     api: BotApiStandin
     core: ChatCore
 
-    async def say(self, user_id: int, text: str, quiet: float = 0.4, **update) -> list[dict]:
-        """Send `text` as `user_id`; the messages the bot sent to that chat in response
-        (once the bot has made no call for `quiet` seconds)."""
+    async def say(
+        self, user_id: int, text: str, quiet: float = 0.4, reply: bool = True, **update
+    ) -> list[dict]:
+        """Send `text` as `user_id`; the messages the bot sent to that chat in response: once
+        one has come (unless `reply` is false) and the bot then made no call for `quiet` s."""
         chat_id = update.get("chat_id") or user_id
         before = len(self.api.sent(chat_id))
         self.api.user_message(user_id, text, **update)
+        if reply:
+            await until(lambda: len(self.api.sent(chat_id)) > before)
         await self.api.wait_idle(quiet=quiet, timeout=30)
         return self.api.sent(chat_id)[before:]
 
@@ -38,9 +42,14 @@ class Harness:
         labels = [b["callback_data"] for row in buttons(message) for b in row]
         assert data in labels, f"no button {data!r} under the message; there are {labels}"
         before = len(self.api.sent(message["chat_id"]))
+        answered = self._answered_presses()
         self.api.callback(user_id, message, data)
+        await until(lambda: self._answered_presses() > answered)  # every press is answered
         await self.api.wait_idle(quiet=0.4, timeout=30)
         return self.api.sent(message["chat_id"])[before:]
+
+    def _answered_presses(self) -> int:
+        return sum(c.method == "answerCallbackQuery" for c in self.api.calls)
 
     async def enrol(self, user_id: int, role: str = "trainee", **fields) -> None:
         """Set-up shortcut: an invite redeemed straight in the records."""
@@ -54,6 +63,13 @@ class Harness:
             created_by=ADMIN,
         )
         await records.redeem(invite.code, user_id=user_id, name=f"user{user_id}", lang="zh")
+
+
+async def until(condition, timeout: float = 30.0) -> None:
+    """Wait until `condition()` holds (the bot may think a while before it calls Telegram)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
 
 
 def buttons(message: dict) -> list[list[dict]]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.telegram_harness import ADMIN, ANN, INSTRUCTOR, button_data, running_bot
+from tests.telegram_harness import ADMIN, ANN, INSTRUCTOR, button_data, running_bot, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -50,6 +50,7 @@ async def answer(bot, right: bool) -> list[dict]:
     before = len(bot.api.sent(ANN))
     if how == "poll":
         bot.api.poll_answer(ANN, where["poll"]["id"], choice)
+        await until(lambda: len(bot.api.sent(ANN)) > before)
         await bot.api.wait_idle(quiet=0.4)
     elif item.kind == "multiple":
         for i in choice:
@@ -89,14 +90,17 @@ async def test_a_poll_answer_counts_once_and_an_unknown_poll_gets_a_message(bot)
     if how != "poll":
         pytest.fail("the first research question of the bank should fit a quiz poll")
     poll_id = where["poll"]["id"]
+    before = len(bot.api.sent(ANN))
     update = bot.api.poll_answer(ANN, poll_id, [0])
+    await until(lambda: len(bot.api.sent(ANN)) > before)  # the verdict
     await bot.api.wait_idle(quiet=0.4)
     bot.api.redeliver(update)  # Telegram delivers the same update again
     bot.api.poll_answer(ANN, poll_id, [1])  # a late second answer to the same poll
     await bot.api.wait_idle(quiet=0.4)
     assert len(await bot.core.records.attempts_of(ANN)) == 1
+    before = len(bot.api.sent(ANN))
     bot.api.poll_answer(ANN, "no-such-poll", [0])
-    await bot.api.wait_idle(quiet=0.4)
+    await until(lambda: len(bot.api.sent(ANN)) > before)
     assert "测验已经结束" in bot.api.sent(ANN)[-1]["text"]
 
 
@@ -146,6 +150,7 @@ async def test_an_instructor_imports_a_question_file_with_a_bad_question(bot):
     ).encode()
     bot.api.add_file("f-gift", gift)
     bot.api.document(INSTRUCTOR, "f-gift", "extra.gift", len(gift))
+    await until(lambda: bot.api.sent(INSTRUCTOR))
     await bot.api.wait_idle(quiet=0.6)
     [summary] = bot.api.sent(INSTRUCTOR)
     assert "1 questions added" in summary["text"] or "新增 1 题" in summary["text"]

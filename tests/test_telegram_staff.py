@@ -10,7 +10,16 @@ import time
 import pytest
 
 from tests.postgres import POSTGRES_URL, postgres_schema
-from tests.telegram_harness import ADMIN, ANN, BOB, INSTRUCTOR, TOKEN, button_data, running_bot
+from tests.telegram_harness import (
+    ADMIN,
+    ANN,
+    BOB,
+    INSTRUCTOR,
+    TOKEN,
+    button_data,
+    running_bot,
+    until,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -110,6 +119,7 @@ async def test_bad_uploads_get_a_clear_reason(staff_bot):
 async def _upload(bot, user_id: int, file_id: str, name: str, size: int) -> list[dict]:
     before = len(bot.api.sent(user_id))
     bot.api.document(user_id, file_id, name, size)
+    await until(lambda: len(bot.api.sent(user_id)) > before)
     await bot.api.wait_idle(quiet=1.5)  # the last edit of a status message waits its turn
     return bot.api.sent(user_id)[before:]
 
