@@ -172,17 +172,18 @@ def main(argv: list[str] | None = None) -> int:
         cache = args.cache or work / "quality-cache.sqlite"
         for name, files, questions in sets:
             print("\n".join(quality(work, name, files, questions, cache)), flush=True)
-        trainees, each = (10, 2) if args.quick else (args.trainees, args.each)
-        load_lines = trainees_load(work, cache, pack_questions, trainees, each)
-        print("\n".join(load_lines), flush=True)
-        quiz_args = ["--quick"] if args.quick else []
-        quiz_load.main([*quiz_args, "--url", args.records_url])
         base = [f for _, files, _ in sets for f in files]
         if args.quick:
             chunks = 0
         else:
             chunks = args.chunks
-        print("\n".join(speed(work, chunks, base, all_questions)))
+        print("\n".join(speed(work, chunks, base, all_questions)), flush=True)
+        # The loads run last, so the peak memory above is the index's and the answers' alone.
+        trainees, each = (10, 2) if args.quick else (args.trainees, args.each)
+        load_lines = trainees_load(work, cache, pack_questions, trainees, each)
+        print("\n".join(load_lines), flush=True)
+        quiz_args = ["--quick"] if args.quick else []
+        quiz_load.main([*quiz_args, "--url", args.records_url])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
