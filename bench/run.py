@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench import quiz_load, telegram_load
 from bench.baseline import NaiveRAG
+from bench.devcorpus import DEVCORPUS
 from bot.bootstrap import App, build
 from bot.settings import Settings
 from ingest.chunking import chunk_document
@@ -28,7 +29,6 @@ from knowledge.evaluation import load_questions, percentile, score
 from knowledge.glossary import pack_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-DEVCORPUS = ROOT.parent / "shared" / "devcorpus"
 
 
 def make_app(home: Path, cache: Path | None = None) -> App:

@@ -93,8 +93,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         records = await Records.open(Settings().records_url)
         try:
             if args.format == "text":
-                report = await cohort_report(records, load_model(), args.cohort)
-                print(format_report(report, load_model(), "en"))
+                model = load_model()
+                report = await cohort_report(records, model, args.cohort)
+                print(format_report(report, model, "en"))
                 return 0
             name, data = await export_file(records, args.cohort, args.format)
             out = args.out or Path(name)

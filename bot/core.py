@@ -15,16 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.events import (
-    Document,
-    Incoming,
-    Partial,
-    Photo,
-    Progress,
-    QuizPrompt,
-    Reply,
-    Typing,
-)
+from bot.events import Incoming, Out, QuizPrompt, Reply
 from bot.flows import (
     Ctx,
     Route,
@@ -47,7 +38,6 @@ from knowledge.tutor import Tutor
 
 log = logging.getLogger(__name__)
 
-Out = Typing | Partial | Progress | Reply | QuizPrompt | Photo | Document
 RANK = {role: rank for rank, role in enumerate(ROLES)}  # each role may do what those below may
 MB = 1024 * 1024
 

@@ -123,3 +123,6 @@ class Document:
     data: bytes
     caption: str
     lang: Lang = "zh"
+
+
+Out = Typing | Partial | Progress | Reply | QuizPrompt | Photo | Document  # what the core yields

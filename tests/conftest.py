@@ -14,8 +14,6 @@ from knowledge.glossary import pack_dir
 from knowledge.records import Records
 from tests.postgres import POSTGRES_URL, RecordsDB, postgres_schema
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 _ENV = (
     "STDTUTOR_HOME",
     "CHROMA_URL",
@@ -33,6 +31,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's settings."""
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # RetryAfter without a deprecation warning
+
+
+@pytest.fixture
+def records_url(tmp_path: Path) -> str:
+    """Learner records in a SQLite file of the test's own."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}"
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.devcorpus import DEVCORPUS
 from knowledge.evaluation import (
     KINDS,
     EvalReport,
@@ -19,7 +20,7 @@ from knowledge.evaluation import (
     score,
 )
 
-DEV_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "devcorpus" / "questions.jsonl"
+DEV_QUESTIONS = DEVCORPUS / "questions.jsonl"
 
 
 def question(

@@ -19,6 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from bench.devcorpus import DEVCORPUS
 from ingest.loaders import SUFFIXES, LoadedDocument, load
 from knowledge.errors import (
     CorruptFile,
@@ -29,7 +30,7 @@ from knowledge.errors import (
     UnsupportedType,
 )
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "devcorpus" / "corpus"
+CORPUS = DEVCORPUS / "corpus"
 LICENCE_MARKERS = ("Permission is hereby granted", "The above copyright notice", "AS IS")
 ZH_ARTICLE = (
     "第十条 计量检定必须按照国家计量检定系统表进行。国家计量检定系统表由国务院计量行政部门制定。"

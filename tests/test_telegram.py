@@ -26,16 +26,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 QUESTION = "联盟有哪六类人才？"
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # RetryAfter without a deprecation warning
-
-
-@pytest.fixture
-def records_url(tmp_path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}"
-
-
 @pytest.fixture
 async def bot(pack_app, records_url):
     async with running_bot(pack_app, records_url) as harness:

@@ -13,14 +13,9 @@ from tests.telegram_harness import ADMIN, ANN, INSTRUCTOR, button_data, running_
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 @pytest.fixture
-async def bot(pack_app, tmp_path):
-    async with running_bot(pack_app, f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as harness:
+async def bot(pack_app, records_url):
+    async with running_bot(pack_app, records_url) as harness:
         await harness.enrol(ANN)  # a research trainee
         yield harness
 

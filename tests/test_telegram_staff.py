@@ -34,16 +34,6 @@ HANDBOOK = """# 苏州标准化实训手册
 )
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def records_url(tmp_path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}"
-
-
 class SlowEmbedder:
     """The bundled model, taking its time over passages as on a big upload."""
 

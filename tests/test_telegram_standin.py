@@ -39,12 +39,6 @@ TOKEN = "123:ABC"
 ANN = 42
 
 
-@pytest.fixture(autouse=True)
-def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without this PTB 22 warns (an error here) whenever a time period like retry_after is read."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[BotApiStandin]:
     async with BotApiStandin(token=TOKEN) as standin:

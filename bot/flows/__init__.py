@@ -11,17 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.events import (
-    Button,
-    Document,
-    Incoming,
-    Partial,
-    Photo,
-    Progress,
-    QuizPrompt,
-    Reply,
-    Typing,
-)
+from bot.events import Button, Incoming, Out, Reply
 from bot.texts import say
 from knowledge.models import Lang
 from knowledge.records import User
@@ -49,7 +39,11 @@ class Ctx:
         return (self.event.button or "").split(":", 1)[-1]
 
 
-Out = Typing | Partial | Progress | Reply | QuizPrompt | Photo | Document
+def number(text: str) -> int:
+    """A record id from button data; -1 (which names nothing) when it isn't a number."""
+    return int(text) if text.isdigit() else -1
+
+
 Handler = Callable[[Ctx], AsyncIterator[Out]]
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from bot.events import Partial, Reply, Typing
-from bot.flows import Ctx, Route, buttons
+from bot.flows import Ctx, Route, buttons, number
 from bot.texts import say
 from knowledge.errors import BadQuestion
 from knowledge.models import Answer, Citation
@@ -105,7 +105,7 @@ def _answer_buttons(ctx: Ctx, qid: int, has_sources: bool):
 
 
 async def sources(ctx: Ctx) -> AsyncIterator[Reply]:
-    record = await ctx.core.records.question(_id(ctx.arg))
+    record = await ctx.core.records.question(number(ctx.arg))
     if record is None or (record.user_id != ctx.user.id and ctx.user.role == "trainee"):
         yield ctx.reply(ctx.say("gone"), kind="toast")
         return
@@ -115,14 +115,10 @@ async def sources(ctx: Ctx) -> AsyncIterator[Reply]:
 
 async def rate(ctx: Ctx) -> AsyncIterator[Reply]:
     helpful = (ctx.event.button or "").startswith("up:")
-    if await ctx.core.records.rate(_id(ctx.arg), ctx.user.id, helpful):
+    if await ctx.core.records.rate(number(ctx.arg), ctx.user.id, helpful):
         yield ctx.reply(ctx.say("thanks"), kind="toast")
     else:
         yield ctx.reply(ctx.say("gone"), kind="toast")
-
-
-def _id(text: str) -> int:
-    return int(text) if text.isdigit() else -1
 
 
 QUESTION = Route("trainee", question)

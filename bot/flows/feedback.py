@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 
 from bot.events import Reply
-from bot.flows import Ctx, Route, buttons
+from bot.flows import Ctx, Route, buttons, number
 
 T = {
     "no_feedback": (
@@ -48,7 +48,7 @@ async def open_feedback(ctx: Ctx) -> AsyncIterator[Reply]:
 
 
 async def start_answer(ctx: Ctx) -> AsyncIterator[Reply]:
-    record = await ctx.core.records.question(int(ctx.arg) if ctx.arg.isdigit() else -1)
+    record = await ctx.core.records.question(number(ctx.arg))
     if record is None:
         yield ctx.reply(ctx.say("gone"), kind="toast")
         return

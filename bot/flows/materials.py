@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.events import Progress, Reply
+from bot.events import Progress, Reply, Upload
 from bot.flows import Ctx, Route, buttons
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
@@ -53,7 +53,7 @@ T = {
     "unchanged": ("内容未变，无需更新", "Unchanged, nothing to do"),
     "summary": (
         "{status}：{title}\n{doc} · {chunks} 段 · {language}",
-        "{status}: {title}\n{doc} · {chunks} passages · {lang}",
+        "{status}: {title}\n{doc} · {chunks} passages · {language}",
     ),
     "no_materials": ("还没有资料。发送文件即可添加。", "No materials yet. Send a file to add one."),
     "materials": ("课程资料（{n} 份）：", "Course materials ({n}):"),
@@ -70,32 +70,27 @@ async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
     core, up = ctx.core, ctx.event.upload
     assert up is not None
     name = Path(up.name).name or "upload"
+    suffix = Path(name).suffix.lower()
     if ctx.user.role == "trainee" or core.ingestor is None:
         yield ctx.reply(ctx.say("instructors_only", T), kind="error")
         return
-    if Path(name).suffix.lower() in QUESTION_SUFFIXES:
-        async for item in _question_file(ctx, up, name):
-            yield item
-        return
-    if Path(name).suffix.lower() not in SUFFIXES:
+    if suffix not in SUFFIXES and (suffix not in QUESTION_SUFFIXES or core.model is None):
         yield ctx.reply(ctx.say("wrong_type", T, name=name), kind="error")
         return
     too_big = _size_problem(ctx, name, up.size)
     if too_big:
         yield too_big
         return
-    yield Progress(ctx.say("receiving", T, name=name))
     with tempfile.TemporaryDirectory(prefix="stdtutor-upload-") as folder:
         path = Path(folder) / name
-        try:
-            await up.fetch(path)
-        except Exception:
-            log.exception("downloading %s failed", name)
-            yield ctx.reply(ctx.say("download_failed", T, name=name), kind="error")
+        if suffix in QUESTION_SUFFIXES:
+            problem = await _download(ctx, up, path)
+            yield problem or await _import_questions(ctx, path)
             return
-        too_big = _size_problem(ctx, name, path.stat().st_size)
-        if too_big:
-            yield too_big
+        yield Progress(ctx.say("receiving", T, name=name))
+        problem = await _download(ctx, up, path)
+        if problem:
+            yield problem
             return
         yield Progress(ctx.say("reading", T, name=name))
         async with core.ingest_lock:
@@ -109,29 +104,28 @@ async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
     yield _summary(ctx, result)
 
 
-async def _question_file(ctx: Ctx, up, name: str) -> AsyncIterator[Reply]:
+async def _download(ctx: Ctx, up: Upload, path: Path) -> Reply | None:
+    """Fetch the upload to `path`; a message for the user when that fails or it is too big."""
+    try:
+        await up.fetch(path)
+    except Exception:
+        log.exception("downloading %s failed", path.name)
+        return ctx.reply(ctx.say("download_failed", T, name=path.name), kind="error")
+    return _size_problem(ctx, path.name, path.stat().st_size)
+
+
+async def _import_questions(ctx: Ctx, path: Path) -> Reply:
     """A question file (GIFT, Aiken or YAML): the good questions go into the bank."""
     model = ctx.core.model
-    if model is None or _size_problem(ctx, name, up.size):
-        yield _size_problem(ctx, name, up.size) or ctx.reply(ctx.say("gone"), kind="error")
-        return
-    with tempfile.TemporaryDirectory(prefix="stdtutor-questions-") as folder:
-        path = Path(folder) / name
-        try:
-            await up.fetch(path)
-        except Exception:
-            log.exception("downloading %s failed", name)
-            yield ctx.reply(ctx.say("download_failed", T, name=name), kind="error")
-            return
-        report = import_file(path, set(model.competencies), pack_files())
+    assert model is not None
+    report = import_file(path, set(model.competencies), pack_files())
     added, updated = await ctx.core.records.upsert_items(report.questions)
-    lines = [
-        ctx.say("questions", T, name=name, added=added, updated=updated, bad=len(report.errors))
-    ]
+    bad = len(report.errors)
+    lines = [ctx.say("questions", T, name=path.name, added=added, updated=updated, bad=bad)]
     lines += [f"• {e.line}: {e.reason}" for e in report.errors[:MAX_ERROR_LINES]]
-    if len(report.errors) > MAX_ERROR_LINES:
+    if bad > MAX_ERROR_LINES:
         lines.append("…")
-    yield ctx.reply("\n".join(lines), kind="error" if report.errors else "info")
+    return ctx.reply("\n".join(lines), kind="error" if bad else "info")
 
 
 def _size_problem(ctx: Ctx, name: str, size: int | None) -> Reply | None:

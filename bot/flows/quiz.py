@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from bot.events import QuizPrompt, Reply
-from bot.flows import Ctx, buttons
+from bot.flows import Ctx, buttons, number
 from bot.flows.account import category_question
 from knowledge.quiz.questions import POLL_QUESTION_CHARS, Question
 from knowledge.quiz.select import next_question
@@ -74,7 +74,7 @@ async def start_review(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
 
 async def quiz_on_answer(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
     """ "Quiz me on this": the competencies of the material an answer cited."""
-    model, record = ctx.core.model, await ctx.core.records.question(_int(ctx.arg))
+    model, record = ctx.core.model, await ctx.core.records.question(number(ctx.arg))
     docs = {c["doc"] for c in record.citations} if record else set()
     focus = [c.id for c in model.leaves() if _covers(c.source_doc, docs)] if model else []
     if not focus:
@@ -165,10 +165,9 @@ async def summary(ctx: Ctx, session: QuizSession) -> Reply:
     attempts = [a for a in await records.attempts_of(ctx.user.id) if a.session_id == session.id]
     score = sum(a.correct for a in attempts)
     mastery = await records.mastery(ctx.user.id)
-    touched: list[str] = []
-    for item_id in session.asked:
-        item = await records.item(item_id)
-        touched += [c for c in (item.competencies if item else ()) if c not in touched]
+    bank = {q.id: q for q in await records.items(None)}  # one query, not one per question
+    asked = [bank[i] for i in session.asked if i in bank]
+    touched = list(dict.fromkeys(c for q in asked for c in q.competencies))
     lines = [ctx.say("summary", T, score=score, total=len(attempts))]
     for cid in touched:
         m = mastery.get(cid)
@@ -178,7 +177,3 @@ async def summary(ctx: Ctx, session: QuizSession) -> Reply:
             "• " + ctx.say("touched", T, title=title, mastery=m.score if m else 1.0, target=target)
         )
     return ctx.reply("\n".join(lines), kind="info")
-
-
-def _int(text: str) -> int:
-    return int(text) if text.isdigit() else -1

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from bot.events import QuizPrompt, Reply
-from bot.flows import Ctx, Route, buttons
+from bot.flows import Ctx, Route, buttons, number
 from bot.flows.quiz import T, next_step, quiz_on_answer, start_quiz, start_review, summary
 from knowledge.models import Citation
 
@@ -16,18 +16,18 @@ from knowledge.models import Citation
 async def pressed(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
     """qa:SESSION:ITEM:OPTION — a single choice or true/false button."""
     sid, item, option = _parts(ctx.arg, 3)
-    async for out in _answer(ctx, _int(sid), item, (_int(option),)):
+    async for out in _answer(ctx, number(sid), item, (number(option),)):
         yield out
 
 
 async def toggled(ctx: Ctx) -> AsyncIterator[Reply]:
     """qt:SESSION:ITEM:OPTION — one option of a several-right-answers question, on or off."""
     sid, item, option = _parts(ctx.arg, 3)
-    session = await ctx.core.records.session(_int(sid))
+    session = await ctx.core.records.session(number(sid))
     if session is None or session.user_id != ctx.user.id or session.current != item:
         yield ctx.reply(ctx.say("answered", T), kind="toast")
         return
-    chosen = await ctx.core.records.toggle_option(session.id, _int(option))
+    chosen = await ctx.core.records.toggle_option(session.id, number(option))
     picked = ", ".join(string.ascii_uppercase[i] for i in chosen) or "—"
     yield ctx.reply(ctx.say("selected", T, picked=picked), kind="toast")
 
@@ -35,9 +35,9 @@ async def toggled(ctx: Ctx) -> AsyncIterator[Reply]:
 async def submitted(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
     """qd:SESSION:ITEM — submit the toggled options."""
     sid, item = _parts(ctx.arg, 2)
-    session = await ctx.core.records.session(_int(sid))
+    session = await ctx.core.records.session(number(sid))
     chosen = session.selected if session and session.user_id == ctx.user.id else ()
-    async for out in _answer(ctx, _int(sid), item, tuple(chosen)):
+    async for out in _answer(ctx, number(sid), item, tuple(chosen)):
         yield out
 
 
@@ -117,10 +117,6 @@ async def source(ctx: Ctx) -> AsyncIterator[Reply]:
 def _parts(arg: str, n: int) -> list[str]:
     parts = arg.split(":")
     return parts if len(parts) == n else [""] * n
-
-
-def _int(text: str) -> int:
-    return int(text) if text.lstrip("-").isdigit() else -1
 
 
 COMMANDS = {"quiz": Route("trainee", start_quiz), "review": Route("trainee", start_review)}

@@ -31,10 +31,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import ChatCore, Out
+from bot.core import ChatCore
 from bot.events import (
     Document,
     Incoming,
+    Out,
     Partial,
     Photo,
     PollAnswer,

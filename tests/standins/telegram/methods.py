@@ -171,15 +171,10 @@ class MethodsMixin:
     async def _send_message(self, req: _Request) -> JsonDict:
         params = req.params
         chat_id = _chat_id(params)
-        text = params.get("text")
-        if text is None:
-            raise bad_request("message text is empty")
-        parse_mode = _parse_mode(params.get("parse_mode"))
-        plain, entities = _render(str(text), parse_mode, params.get("entities"))
-        _check_length(plain, MAX_MESSAGE_CHARS, "message text is empty", "message is too long")
+        text, parse_mode, plain, entities = _message_text(params)
         markup = _check_reply_markup(params.get("reply_markup"))
         record = self._new_record("sendMessage", chat_id, params)
-        record.update(text=str(text), parse_mode=parse_mode, plain_text=plain, entities=entities)
+        record.update(text=text, parse_mode=parse_mode, plain_text=plain, entities=entities)
         record["reply_markup"] = markup
         return self._store(record)
 
@@ -188,17 +183,12 @@ class MethodsMixin:
         record = self._editable(params)
         if record["text"] is None:
             raise bad_request("there is no text in the message to edit")
-        text = params.get("text")
-        if text is None:
-            raise bad_request("message text is empty")
-        parse_mode = _parse_mode(params.get("parse_mode"))
-        plain, entities = _render(str(text), parse_mode, params.get("entities"))
-        _check_length(plain, MAX_MESSAGE_CHARS, "message text is empty", "message is too long")
+        text, parse_mode, plain, entities = _message_text(params)
         markup = _check_reply_markup(params.get("reply_markup"))  # absent: keyboard goes away
         before = (record["plain_text"], record["entities"], record["reply_markup"])
         if before == (plain, entities, markup):
             raise bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
-        record.update(text=str(text), parse_mode=parse_mode, plain_text=plain, entities=entities)
+        record.update(text=text, parse_mode=parse_mode, plain_text=plain, entities=entities)
         record["reply_markup"] = markup
         return self._edited(record)
 
@@ -362,3 +352,14 @@ class MethodsMixin:
         parts = [str(scope.get("type", "default"))]
         parts += [str(scope[key]) for key in ("chat_id", "user_id") if key in scope]
         return ":".join(parts), str(params.get("language_code") or "")
+
+
+def _message_text(params: Params) -> tuple[str, str | None, str, list]:
+    """(text, parse mode, plain text, entities) of a message, checked as Telegram checks it."""
+    text = params.get("text")
+    if text is None:
+        raise bad_request("message text is empty")
+    parse_mode = _parse_mode(params.get("parse_mode"))
+    plain, entities = _render(str(text), parse_mode, params.get("entities"))
+    _check_length(plain, MAX_MESSAGE_CHARS, "message text is empty", "message is too long")
+    return str(text), parse_mode, plain, entities
