@@ -9,8 +9,8 @@ import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.loaders import load
-from knowledge.embeddings import Embedder
-from knowledge.text import detect_lang
+from knowledge.answering.embeddings import Embedder
+from knowledge.vocabulary import detect_lang
 
 
 class NaiveRAG:

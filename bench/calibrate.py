@@ -1,44 +1,57 @@
-"""Refit the answer/refuse model (knowledge/evidence.py) on the dev sets and show its effect.
+"""Refit the gate (knowledge/answering/gate.py) and the sentence scorer (write/extractive.py).
 
-    python -m bench.calibrate     # fit on both dev sets: the course pack and the real corpus
+    python -m bench.calibrate [--cache PATH]
 
-Prints the fitted weights (to paste into knowledge/evidence.py) and, for a range of
-thresholds, the share of out-of-scope questions refused and of in-scope ones wrongly refused.
+Both are logistic models over signals the production stages compute. Each is fitted three
+times on two dev sets and reported on the third (how it carries over to documents it has not
+seen), then once on all three: those are the weights to paste into the code.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bench.run import DEVCORPUS, ROOT, files_in, make_app
-from knowledge.evaluation import load_questions
-from knowledge.evidence import Evidence, gather
-from knowledge.glossary import pack_dir
-from knowledge.text import detect_lang
+from bench.devsets import dev_sets
+from bench.run import make_app
+from knowledge.answering.ask import ask
+from knowledge.answering.evaluation import contains_all, load_questions
+from knowledge.answering.gate import THRESHOLD, Evidence, EvidenceGate, gather
+from knowledge.answering.retrieval import Retrieved
+from knowledge.answering.write.extractive import ExtractiveWriter, candidates, features
 
 
-def features(work: Path, files: list[Path], questions: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    app = make_app(work, work.parent / "cache.sqlite")
-    app.ingestor.ingest(files)
-    rows, labels = [], []
-    for q in questions:
-        lang = detect_lang(q["question"])
-        query = app.retriever.analyse(q["question"])
-        passages = app.retriever.search(q["question"], lang, 5, query)
-        rows.append(gather(query, lang, passages).features())
-        labels.append(0.0 if q["kind"] == "out_of_scope" else 1.0)
-    return np.array(rows), np.array(labels)
+@dataclass
+class Case:
+    question: dict
+    retrieved: Retrieved
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 20000) -> np.ndarray:
-    """Logistic regression by gradient descent; out-of-scope questions weigh as much as the rest."""
+def collect(work: Path, cache: Path) -> dict[str, list[Case]]:
+    out: dict[str, list[Case]] = {}
+    for name, corpus, questions_path in dev_sets():
+        app = make_app(work / name.replace(" ", "-"), cache)
+        app.ingestor.ingest([corpus])
+        cases = []
+        for q in load_questions(questions_path):
+            condensed = asyncio.run(app.tutor.condenser.condense(ask(q["question"]), ()))
+            cases.append(Case(q, app.retriever.retrieve(condensed)))
+        out[name] = cases
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 4000) -> np.ndarray:
+    """Logistic regression by gradient descent, the two classes weighted equally."""
     w = np.zeros(x.shape[1])
-    balance = np.where(y == 0, len(y) / (2 * max((y == 0).sum(), 1)), len(y) / (2 * y.sum()))
+    positives = max(y.sum(), 1)
+    negatives = max((y == 0).sum(), 1)
+    balance = np.where(y == 0, len(y) / (2 * negatives), len(y) / (2 * positives))
     for _ in range(steps):
         p = 1 / (1 + np.exp(-x @ w))
         grad = x.T @ ((p - y) * balance) / len(y) + l2 * np.r_[0, w[1:]]
@@ -46,34 +59,92 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 20000) -> n
     return w
 
 
-def rates(x: np.ndarray, y: np.ndarray, w: np.ndarray, threshold: float) -> tuple[float, float]:
-    answer = 1 / (1 + np.exp(-x @ w)) >= threshold
-    refused_oos = float((~answer[y == 0]).mean()) if (y == 0).any() else float("nan")
-    wrongly = float((~answer[y == 1]).mean())
-    return refused_oos, wrongly
+def gate_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
+    rows = [
+        gather(c.retrieved.query, c.retrieved.question.lang, c.retrieved.passages).features()
+        for c in cases
+    ]
+    labels = [0.0 if c.question["kind"] == "out_of_scope" else 1.0 for c in cases]
+    return np.array(rows), np.array(labels)
 
 
-def main() -> int:
-    argparse.ArgumentParser(description=__doc__).parse_args()
+def sentence_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for case in cases:
+        must = case.question["must_contain"]
+        if not must:
+            continue
+        r = case.retrieved
+        for s in candidates(r.passages):
+            label = any(contains_all(s.text, [entry]) for entry in must)
+            for clause in r.query.clauses:
+                rows.append(features(s, clause, r.query, r.passages[s.rank]))
+                labels.append(1.0 if label else 0.0)
+    return np.array(rows), np.array(labels)
+
+
+def outcome(cases: list[Case], gate: EvidenceGate, writer: ExtractiveWriter) -> dict[str, float]:
+    facts, oos, wrongly = [], [], []
+    for case in cases:
+        q, r = case.question, case.retrieved
+        answered = gate.decide(r).answer
+        if q["kind"] == "out_of_scope":
+            oos.append(not answered)
+            continue
+        wrongly.append(not answered)
+        facts.append(answered and contains_all(writer.write(r).answer, q["must_contain"]))
+    return {
+        "facts": float(np.mean(facts)),
+        "oos refused": float(np.mean(oos)) if oos else float("nan"),
+        "wrongly refused": float(np.mean(wrongly)),
+    }
+
+
+def weights(w: np.ndarray) -> tuple[float, ...]:
+    return tuple(round(float(v), 3) for v in w)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cache", type=Path, help="embedding cache (kept between runs)")
+    parser.add_argument("--threshold", type=float, default=THRESHOLD)
+    args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="stdtutor-calibrate-"))
     try:
-        pack = features(
-            work / "pack", files_in(pack_dir()), load_questions(ROOT / "evals/devset.jsonl")
-        )
-        corpus = features(
-            work / "corpus",
-            files_in(DEVCORPUS / "corpus"),
-            load_questions(DEVCORPUS / "questions.jsonl"),
-        )
-        # Both sets together: the pack alone over-fits to text we wrote ourselves.
-        w = fit(np.vstack([pack[0], corpus[0]]), np.r_[pack[1], corpus[1]])
-        names = ("bias",) + tuple(Evidence.__dataclass_fields__)
-        print("WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in w) + ")  # " + ", ".join(names))
-        print("threshold  pack: oos refused / wrongly refused   corpus: oos refused / wrongly")
-        for threshold in np.arange(0.3, 0.75, 0.05):
-            a, b = rates(*pack, w, threshold)
-            c, d = rates(*corpus, w, threshold)
-            print(f"  {threshold:.2f}  {a:16.2f} / {b:5.2f}  {c:25.2f} / {d:5.2f}")
+        sets = collect(work, args.cache or work / "cache.sqlite")
+        names = list(sets)
+        print(f"{'held out':<14}{'facts':>8}{'oos refused':>13}{'wrongly refused':>17}")
+        for held in names:
+            train = [c for n in names if n != held for c in sets[n]]
+            gw = fit(*gate_rows(train))
+            sw = fit(*sentence_rows(train))
+            result = outcome(
+                sets[held],
+                EvidenceGate(weights(gw), args.threshold),
+                ExtractiveWriter(weights=weights(sw)),
+            )
+            print(
+                f"{held:<14}{result['facts']:>8.2f}{result['oos refused']:>13.2f}"
+                f"{result['wrongly refused']:>17.2f}"
+            )
+        everything = [c for n in names for c in sets[n]]
+        gw, sw = fit(*gate_rows(everything)), fit(*sentence_rows(everything))
+        print("fitted on all three, reported on each:")
+        gate = EvidenceGate(weights(gw), args.threshold)
+        writer = ExtractiveWriter(weights=weights(sw))
+        for name in names:
+            result = outcome(sets[name], gate, writer)
+            print(
+                f"{name:<14}{result['facts']:>8.2f}{result['oos refused']:>13.2f}"
+                f"{result['wrongly refused']:>17.2f}"
+            )
+        print(f"WEIGHTS = {weights(gw)}  # {', '.join(Evidence.NAMES)}")
+        print(f"SENTENCE_WEIGHTS = {weights(sw)}")
+        x, y = gate_rows(everything)
+        print("threshold  oos refused / wrongly refused (all three)")
+        for t in np.arange(0.3, 0.75, 0.05):
+            answer = 1 / (1 + np.exp(-x @ gw)) >= t
+            print(f"  {t:.2f}  {(~answer[y == 0]).mean():.2f} / {(~answer[y == 1]).mean():.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -27,11 +27,11 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Table, func, select, text
 
-from knowledge.evaluation import percentile
-from knowledge.quiz import mastery as elo
-from knowledge.quiz.model import CATEGORIES, load_model
-from knowledge.quiz.questions import Question
-from knowledge.quiz.reports import cohort_report
+from knowledge.answering.evaluation import percentile
+from knowledge.learning import mastery as elo
+from knowledge.learning.model import CATEGORIES, load_model
+from knowledge.learning.questions import Question
+from knowledge.learning.reports import cohort_report
 from knowledge.records import Records
 from knowledge.records.tables import AttemptRow, MasteryRow, UserRow
 

@@ -18,15 +18,16 @@ from pathlib import Path
 
 from bench import quiz_load, telegram_load
 from bench.baseline import NaiveRAG
-from bench.devcorpus import DEVCORPUS
+from bench.devsets import dev_sets
 from bot.bootstrap import App, build
 from bot.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.loaders import load
 from ingest.pipeline import expand
-from knowledge.embeddings import BundledE5
-from knowledge.evaluation import load_questions, percentile, score
-from knowledge.glossary import pack_dir
+from knowledge.answering.embeddings import BundledE5
+from knowledge.answering.evaluation import load_questions, percentile, score
+from knowledge.answering.glossary import pack_dir
+from knowledge.answering.tutor import trace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +42,15 @@ def files_in(folder: Path) -> list[Path]:
 
 
 def ask_all(app: App, questions: list[dict]) -> list[dict]:
+    async def run() -> list[dict]:
+        return [(await trace(app.tutor, q["question"])).to_json() for q in questions]
+
+    return asyncio.run(run())
+
+
+def answer_all(app: App, questions: list[dict]) -> list[dict]:
+    """As production answers: no deeper retrieval for measuring."""
+
     async def run() -> list[dict]:
         return [(await app.tutor.answer(q["question"])).to_json() for q in questions]
 
@@ -62,6 +72,8 @@ def quality(
         fmt = lambda v: "   -  " if v is None else f"{v:6.2f}"  # noqa: E731
         rows.append(f"  {label:<34}{fmt(a)}   {fmt(b)}")
 
+    row("key facts in top-5 passages", ours.overall.evidence.get(5), None)
+    row("key facts given to the writer", ours.overall.context, None)
     row("gold doc in top-5 citations", ours.overall.doc_hit, theirs.overall.doc_hit)
     row("in-scope answers with key facts", ours.overall.facts, theirs.overall.facts)
     for kind in ("fact", "multi", "cross_lang"):
@@ -109,8 +121,8 @@ def speed(work: Path, target_chunks: int, base: list[Path], questions: list[dict
     chunks = app.retriever.chunk_count
     ingest_rate = chunks / first
 
-    ask_all(app, questions[:5])  # warm caches as a running bot would have them
-    latencies = [a["ms"] for a in ask_all(app, questions)]
+    answer_all(app, questions[:5])  # warm caches as a running bot would have them
+    latencies = [a["ms"] for a in answer_all(app, questions)]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return [
         f"scale: {len(files)} files, {chunks} chunks",
@@ -152,15 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         pack_questions = load_questions(ROOT / "evals" / "devset.jsonl")
         pack_files = files_in(pack_dir())
-        sets = [("course pack", pack_files, pack_questions)]
-        if DEVCORPUS.exists() and not args.quick:
-            sets.append(
-                (
-                    "devcorpus",
-                    files_in(DEVCORPUS / "corpus"),
-                    load_questions(DEVCORPUS / "questions.jsonl"),
-                )
-            )
+        sets = [(name, files_in(corpus), load_questions(qs)) for name, corpus, qs in dev_sets()]
         if args.quick:  # the alliance pages and their questions only
             alliance = [f for f in pack_files if f.name.startswith("alliance")]
             names = {f.name for f in alliance}

@@ -24,7 +24,7 @@ from pathlib import Path
 from bot.bootstrap import App, open_core
 from bot.telegram.channel import TelegramOptions
 from bot.telegram.serve import serve
-from knowledge.evaluation import percentile
+from knowledge.answering.evaluation import percentile
 from knowledge.records import Records
 
 TARGET = 30.0  # answered questions a second: Telegram's ceiling for a bot's messages

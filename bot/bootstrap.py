@@ -9,18 +9,25 @@ from bot.core import ChatCore, Policy
 from bot.settings import Settings
 from ingest.pipeline import Ingestor
 from ingest.questions import import_file
-from knowledge.answers import ExtractiveWriter
-from knowledge.canonical import CanonicalIndex
-from knowledge.embeddings import BundledE5, CachedEmbedder, Embedder, OpenAIEmbedder
-from knowledge.glossary import Glossary, load_glossary, pack_files
-from knowledge.llm import LLMWriter, chat_model
-from knowledge.quiz import bank_dir
-from knowledge.quiz.model import CompetencyModel, load_model
+from knowledge.answering.canonical import CanonicalIndex
+from knowledge.answering.embeddings import (
+    BundledE5,
+    BundledUSE,
+    CachedEmbedder,
+    Embedder,
+    Encoders,
+    OpenAIEmbedder,
+)
+from knowledge.answering.glossary import Glossary, load_glossary, pack_files
+from knowledge.answering.retrieval import Retriever
+from knowledge.answering.store import ChunkStore, open_client
+from knowledge.answering.text import configure_tokenizer
+from knowledge.answering.tutor import Tutor
+from knowledge.answering.write.extractive import ExtractiveWriter
+from knowledge.answering.write.llm import LLMWriter, chat_model
+from knowledge.learning import bank_dir
+from knowledge.learning.model import CompetencyModel, load_model
 from knowledge.records import Records
-from knowledge.retrieval import Retriever
-from knowledge.store import ChunkStore, open_client
-from knowledge.text import configure_tokenizer
-from knowledge.tutor import Tutor
 
 
 @dataclass
@@ -41,6 +48,7 @@ def build(
     glossary: Glossary | None = None,
     llm: LLMWriter | None = None,
     embedding_cache: Path | None = None,
+    second_embedder: Embedder | None = None,
 ) -> App:
     settings = settings or Settings()
     home = settings.stdtutor_home
@@ -48,8 +56,11 @@ def build(
     configure_tokenizer(home / "cache", extra_words=glossary.zh_words())
     cache_path = embedding_cache or settings.embedding_cache or home / "cache" / "embeddings.sqlite"
     cached = CachedEmbedder(embedder or _embedder(settings), cache_path)
+    second = None
+    if second_embedder is not None or settings.second_encoder:
+        second = CachedEmbedder(second_embedder or BundledUSE(), cache_path)
     store = store or ChunkStore(open_client(home / "chroma", settings.chroma_url))
-    retriever = Retriever(store, cached, glossary)
+    retriever = Retriever(store, cached, glossary, second=second)
     if llm is None and settings.llm_enabled:
         model = chat_model(
             settings.openai_model, settings.openai_base_url, settings.api_key, settings.llm_timeout
@@ -57,13 +68,14 @@ def build(
         llm = LLMWriter(model)
     tutor = Tutor(
         retriever,
-        ExtractiveWriter(),
+        ExtractiveWriter(glossary=glossary),
         llm,
         llm_timeout=settings.llm_timeout,
         max_question_chars=settings.max_question_chars,
     )
+    encoders = Encoders(cached, *([second] if second else []))
     ingestor = Ingestor(
-        store, cached, settings.max_upload_mb * 1024 * 1024, lambda: retriever.refresh(force=True)
+        store, encoders, settings.max_upload_mb * 1024 * 1024, lambda: retriever.refresh(force=True)
     )
     return App(settings, store, cached, retriever, tutor, ingestor)
 

@@ -16,8 +16,8 @@ from bot.cli_quiz import add_commands
 from bot.console import CONSOLE_USER, chat, render
 from bot.events import Reply
 from bot.settings import Settings
+from knowledge.answering.glossary import pack_dir
 from knowledge.errors import BadQuestion, StdTutorError
-from knowledge.glossary import pack_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +174,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from knowledge.evaluation import format_report, load_questions, score
+    from knowledge.answering.evaluation import format_report, load_questions, score
 
     questions = load_questions(args.file)
     app = _app()
@@ -188,7 +188,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 async def _answers(app: App, questions: list[str]) -> list[dict]:
-    return [(await app.tutor.answer(q)).to_json() for q in questions]
+    from knowledge.answering.tutor import trace
+
+    return [(await trace(app.tutor, q)).to_json() for q in questions]
 
 
 def _stdin_lines() -> list[str]:

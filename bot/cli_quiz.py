@@ -12,9 +12,9 @@ from pathlib import Path
 from bot.bootstrap import ensure_bank
 from bot.settings import Settings
 from ingest.questions import import_file
-from knowledge.glossary import pack_files
-from knowledge.quiz.case import to_case
-from knowledge.quiz.model import load_model
+from knowledge.answering.glossary import pack_files
+from knowledge.learning.case import to_case
+from knowledge.learning.model import load_model
 from knowledge.records import Records
 
 
@@ -87,7 +87,7 @@ async def import_questions(records: Records, paths: list[Path]) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from bot.flows.progress import export_file
-    from knowledge.quiz.reports import cohort_report, format_report
+    from knowledge.learning.reports import cohort_report, format_report
 
     async def run() -> int:
         records = await Records.open(Settings().records_url)

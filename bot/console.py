@@ -8,7 +8,7 @@ from typing import TextIO
 
 from bot.core import ChatCore
 from bot.events import Button, Document, Incoming, Photo, QuizPrompt, Reply
-from knowledge.models import Citation
+from knowledge.answering.models import Citation
 
 CONSOLE_USER = 0  # the person at the terminal: the owner of this installation
 

@@ -29,12 +29,11 @@ from bot.flows import (
 )
 from bot.texts import role_name, say
 from ingest.pipeline import Ingestor
-from knowledge.canonical import CanonicalIndex
-from knowledge.models import Lang
-from knowledge.quiz.model import CompetencyModel
+from knowledge.answering.canonical import CanonicalIndex
+from knowledge.answering.tutor import Tutor
+from knowledge.learning.model import CompetencyModel
 from knowledge.records import ROLES, InviteError, PollRef, Records, User
-from knowledge.text import detect_lang
-from knowledge.tutor import Tutor
+from knowledge.vocabulary import Lang, detect_lang
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from knowledge.models import Citation, Lang
+from knowledge.answering.models import Citation
+from knowledge.vocabulary import Lang
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     embeddings_model: str | None = Field(
         None, description="an embeddings model at OPENAI_BASE_URL; the bundled model if unset"
     )
+    second_encoder: bool = Field(
+        True, description="also rank with the bundled multilingual USE encoder (cross-language)"
+    )
     max_upload_mb: int = 50
     max_question_chars: int = 1000
     database_url: str | None = Field(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from knowledge.models import Lang
 from knowledge.records import CATEGORIES
+from knowledge.vocabulary import Lang
 
 __all__ = ["CATEGORIES", "category_name", "role_name", "say"]
 CATEGORY_NAMES = {

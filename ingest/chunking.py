@@ -7,10 +7,11 @@ import re
 from collections import Counter
 
 from ingest.loaders import LoadedDocument, Section
-from knowledge.models import Chunk, Lang
-from knowledge.text import detect_lang, sentences
+from knowledge.answering.models import Chunk
+from knowledge.answering.text import sentences
+from knowledge.vocabulary import CJK as _CJK
+from knowledge.vocabulary import Lang, detect_lang
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 TARGET_TOKENS = 160  # fill a chunk up to about this much ...

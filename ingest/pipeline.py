@@ -13,10 +13,10 @@ from tqdm import tqdm
 
 from ingest.chunking import chunk_document, doc_id_for, document_lang
 from ingest.loaders import SUFFIXES, load
-from knowledge.embeddings import CachedEmbedder
+from knowledge.answering.embeddings import CachedEmbedder
+from knowledge.answering.models import DocumentInfo
+from knowledge.answering.store import ChunkStore
 from knowledge.errors import EmptyDocument, MaterialError, TooLarge, UnknownDocument
-from knowledge.models import DocumentInfo
-from knowledge.store import ChunkStore
 
 # Bump when loading or chunking changes, so unchanged files are processed again once.
 PIPELINE_VERSION = "1"

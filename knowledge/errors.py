@@ -60,5 +60,18 @@ class UnknownDocument(StdTutorError):
         super().__init__(f"no loaded document is called {doc!r} (see `stdtutor materials`)")
 
 
+_QUESTION_REASONS = {
+    "empty_question": {"zh": "请先输入一个问题。", "en": "Please type a question."},
+    "question_too_long": {
+        "zh": "问题太长了（{length} 字）。请把问题缩短到 {limit} 字以内。",
+        "en": "That question is too long ({length} characters); please keep it under {limit}.",
+    },
+}
+
+
 class BadQuestion(StdTutorError):
-    """The question is empty or too long; the message says which, in the asker's language."""
+    """The question is empty or too long: a reason code, shown in the asker's language."""
+
+    def __init__(self, reason: str, lang: str, **values: object) -> None:
+        self.reason, self.lang, self.values = reason, lang, values
+        super().__init__(_QUESTION_REASONS[reason][lang].format(**values))

@@ -10,7 +10,7 @@ import pytest
 from bot.bootstrap import App, build
 from bot.core import ChatCore, Policy
 from bot.settings import Settings
-from knowledge.glossary import pack_dir
+from knowledge.answering.glossary import pack_dir
 from knowledge.records import Records
 from tests.postgres import POSTGRES_URL, RecordsDB, postgres_schema
 
@@ -75,7 +75,7 @@ class CountingEmbedder:
     """The real bundled model, counting how many passages it is asked to embed."""
 
     def __init__(self) -> None:
-        from knowledge.embeddings import BundledE5
+        from knowledge.answering.embeddings import BundledE5
 
         self.inner = BundledE5()
         self.name = self.inner.name

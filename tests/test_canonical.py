@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from knowledge.canonical import CanonicalIndex
-from knowledge.embeddings import BundledE5
+from knowledge.answering.canonical import CanonicalIndex
+from knowledge.answering.embeddings import BundledE5
 from knowledge.records import Canonical
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.glossary import pack_dir
-from knowledge.quiz.case import to_case
-from knowledge.quiz.model import BUNDLED, CATEGORIES, CompetencyModel, ModelError, load_model
+from knowledge.answering.glossary import pack_dir
+from knowledge.learning.case import to_case
+from knowledge.learning.model import BUNDLED, CATEGORIES, CompetencyModel, ModelError, load_model
 
 LEAVES = ("K1", "K2", "I1", "I2", "S1", "S2", "A1")
 TARGETS = {

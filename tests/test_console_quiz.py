@@ -6,7 +6,7 @@ import io
 
 from bot.bootstrap import ensure_bank
 from bot.console import chat
-from knowledge.quiz.model import load_model
+from knowledge.learning.model import load_model
 
 
 async def test_a_console_quiz_asks_the_category_then_runs_to_a_score(pack_app, core_for):

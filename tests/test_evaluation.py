@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.devcorpus import DEVCORPUS
-from knowledge.evaluation import (
+from knowledge.answering.evaluation import (
     KINDS,
     EvalReport,
     contains_all,
@@ -225,9 +225,10 @@ def test_report_prints_a_row_per_kind_plus_overall_and_the_refusal_lines() -> No
     lines = text.splitlines()
     assert "baseline" in lines[0]
     rows = {line.split()[0]: line.split() for line in lines if line.split()}
-    assert rows["fact"][1:4] == ["1", "100.0%", "100.0%"]
-    assert rows["multi"][1:5] == ["1", "0.0%", "0.0%", "100.0%"]
-    assert rows["out_of_scope"][1:5] == ["1", "-", "-", "100.0%"]
+    # n, evidence at 5/10/20 and context (no traces here: "-"), doc@5, facts, refused
+    assert rows["fact"][1:8] == ["1", "-", "-", "-", "-", "100.0%", "100.0%"]
+    assert rows["multi"][6:9] == ["0.0%", "0.0%", "100.0%"]
+    assert rows["out_of_scope"][6:9] == ["-", "-", "100.0%"]
     assert rows["overall"][1] == "3"
     assert "cross_lang" not in rows  # no such questions, no empty row
     table = [line for line in lines if line.split()[0] in {"kind", *KINDS, "overall"}]
@@ -312,3 +313,21 @@ def test_dev_question_set_loads_with_the_documented_kind_counts() -> None:
         "out_of_scope": 8,
     }
     assert all(q["doc"] is None for q in questions if q["kind"] == "out_of_scope")
+
+
+def test_stage_figures_come_from_the_traces_and_failures_name_the_stage() -> None:
+    zh = {**question("z", must=["十年"]), "lang": "zh"}
+    qs = [question("a", must=["8 weeks"]), question("b", must=["12 weeks"]), zh]
+    answers = [
+        {**reply("It lasts 8 weeks [1].", ("law.md",)), "retrieved": ["x", "8 weeks"] + ["y"] * 8},
+        {**reply("No idea [2].", ("law.md",)), "retrieved": ["x"] * 5 + ["12 weeks"]},
+        {**reply("", abstained=True), "retrieved": ["满十年丧失"], "context": ["满十年丧失"]},
+    ]
+    report = score(qs, answers)
+    row = report.per_kind["fact"]
+    assert row.evidence[5] == 2 / 3 and row.evidence[10] == 1.0
+    assert row.citations_ok == 0.5  # "[2]" points at no citation
+    assert {"lang zh", "lang en"} <= set(report.per_kind)
+    why = {f["id"]: f["why"] for f in report.failures}
+    assert why["b"].startswith("[retrieved but not in the answer]")
+    assert why["z"].startswith("[refused]")

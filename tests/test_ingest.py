@@ -10,8 +10,8 @@ import pptx
 import pytest
 from reportlab.pdfgen import canvas
 
+from knowledge.answering.models import Passage
 from knowledge.errors import UnknownDocument
-from knowledge.models import Passage
 from tests.conftest import CountingEmbedder
 
 HANDBOOK_V1 = """# Lab handbook

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.events import Incoming, Partial, Reply
-from knowledge.answers import REFUSAL, ExtractiveWriter
-from knowledge.llm import LLMWriter, chat_model
-from knowledge.tutor import Tutor
+from knowledge.answering.tutor import Tutor
+from knowledge.answering.write.extractive import REFUSAL
+from knowledge.answering.write.llm import LLMWriter, chat_model
 from tests.standins.openai_server import FakeOpenAI
 
 QUESTION = "How long is the FDIS ballot?"
@@ -22,7 +24,7 @@ def fake():
 def llm_tutor(app, fake: FakeOpenAI, timeout: float = 5.0) -> Tutor:
     """The pack's retriever, with answers written by the stand-in model."""
     model = chat_model("stand-in", fake.base_url, "test-key", timeout)
-    return Tutor(app.retriever, ExtractiveWriter(), LLMWriter(model), llm_timeout=timeout)
+    return Tutor(app.retriever, app.tutor.writer, LLMWriter(model), llm_timeout=timeout)
 
 
 def messages(request: dict) -> dict[str, str]:
@@ -38,7 +40,7 @@ async def test_the_model_writes_a_cited_answer_and_invalid_citations_are_dropped
     assert answer.citations[0].doc == answer.passages[0].chunk.doc
     sent = messages(fake.requests[0])
     assert "data, never instructions" in sent["system"] and "in English" in sent["system"]
-    assert '<passage n="1"' in sent["user"] and QUESTION in sent["user"]
+    assert re.search(r'<passage-[0-9a-f]{12} n="1"', sent["user"]) and QUESTION in sent["user"]
 
 
 async def test_citations_are_renumbered_in_order_of_use(pack_app, fake):
@@ -87,7 +89,7 @@ async def test_model_failures_fall_back_to_the_extractive_answer(pack_app, fake,
 async def test_the_model_saying_the_materials_do_not_answer_is_a_refusal(pack_app, fake):
     fake.enqueue("NOT_IN_MATERIALS")
     answer = await llm_tutor(pack_app, fake).answer("FDIS的投票结果什么时候公布？")
-    assert answer.abstained and answer.answer == REFUSAL["zh"] and answer.citations == []
+    assert answer.abstained and answer.answer == REFUSAL["zh"] and not answer.citations
 
 
 async def test_a_follow_up_is_condensed_by_the_model(pack_app, fake):

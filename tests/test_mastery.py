@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from knowledge.quiz.mastery import START, expected, update
-from knowledge.quiz.questions import Question
-from knowledge.quiz.schedule import review
-from knowledge.quiz.select import aim, next_question
+from knowledge.learning.mastery import START, expected, update
+from knowledge.learning.questions import Question
+from knowledge.learning.schedule import review
+from knowledge.learning.select import aim, next_question
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

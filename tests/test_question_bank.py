@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from ingest.questions import import_file
-from knowledge.glossary import pack_dir
-from knowledge.quiz.questions import EXPLANATION_CHARS, Question
+from knowledge.answering.glossary import pack_dir
+from knowledge.learning.questions import EXPLANATION_CHARS, Question
 
-BANK = Path(__file__).resolve().parents[1] / "knowledge" / "quiz" / "bank"
+BANK = Path(__file__).resolve().parents[1] / "knowledge" / "learning" / "bank"
 # the highest level any talent category targets, per competency of the model
 MAX_TARGET = {
     "cn-standards-system": 4,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.questions import BadQuestion, ImportReport, import_file
-from knowledge.quiz.questions import Question, problems
+from knowledge.learning.questions import Question, problems
 
 COMPETENCIES = {"drafting", "iso-iec-process", "cn-standards-system"}
 DOCS = {"drafting_rules.md", "iso_iec_stages.md"}

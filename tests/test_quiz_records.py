@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from knowledge.quiz.mastery import START
+from knowledge.learning.mastery import START
 from knowledge.records import PollRef, Records
 from knowledge.records.engine import MIGRATIONS, async_url
 from knowledge.records.tables import (

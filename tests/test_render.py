@@ -16,7 +16,7 @@ from bot.telegram.render import (
     sources_html,
     split_html,
 )
-from knowledge.models import Citation
+from knowledge.answering.models import Citation
 
 ALLOWED = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
 ALLOWED |= {"blockquote", "tg-spoiler"}

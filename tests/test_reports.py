@@ -15,12 +15,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bench.quiz_load import QUICK_RECORD, QUICK_REPORT, record_load, report_load
-from knowledge.quiz.charts import heatmap_png, progress_png
-from knowledge.quiz.exports import COLUMNS, write_csv, write_xapi, write_xlsx, xapi_statements
-from knowledge.quiz.mastery import START
-from knowledge.quiz.model import load_model
-from knowledge.quiz.questions import Question
-from knowledge.quiz.reports import cohort_report, format_report
+from knowledge.learning.charts import heatmap_png, progress_png
+from knowledge.learning.exports import COLUMNS, write_csv, write_xapi, write_xlsx, xapi_statements
+from knowledge.learning.mastery import START
+from knowledge.learning.model import load_model
+from knowledge.learning.questions import Question
+from knowledge.learning.reports import cohort_report, format_report
 from knowledge.records import Records
 from knowledge.records.reporting import CohortMastery, ItemStats, correlation
 from tests.postgres import RecordsDB

@@ -38,7 +38,7 @@ class SlowEmbedder:
     """The bundled model, taking its time over passages as on a big upload."""
 
     def __init__(self) -> None:
-        from knowledge.embeddings import BundledE5
+        from knowledge.answering.embeddings import BundledE5
 
         self.inner = BundledE5()
         self.name = f"slow-{self.inner.name}"  # its own entries in the shared embedding cache

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.events import Button, Incoming, Out, Reply
 from bot.texts import say
-from knowledge.models import Lang
 from knowledge.records import User
+from knowledge.vocabulary import Lang
 
 if TYPE_CHECKING:
     from bot.core import ChatCore

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from bot.events import Reply
 from bot.flows import Ctx, Route, buttons
 from bot.texts import CATEGORIES, category_name, role_name, say
-from knowledge.models import Lang
+from knowledge.vocabulary import Lang
 
 
 async def start(ctx: Ctx) -> AsyncIterator[Reply]:

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from bot.events import Partial, Reply, Typing
 from bot.flows import Ctx, Route, buttons, number
 from bot.texts import say
+from knowledge.answering.models import Answer, Citation
+from knowledge.answering.tutor import Delta
 from knowledge.errors import BadQuestion
-from knowledge.models import Answer, Citation
 from knowledge.records import Canonical
-from knowledge.text import detect_lang
-from knowledge.tutor import Delta
+from knowledge.vocabulary import detect_lang
 
 
 async def question(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:

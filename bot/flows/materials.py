@@ -13,7 +13,7 @@ from bot.flows import Ctx, Route, buttons
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
 from ingest.questions import import_file
-from knowledge.glossary import pack_files
+from knowledge.answering.glossary import pack_files
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.events import Document, Photo, Reply
 from bot.flows import Ctx, Route
-from knowledge.quiz import charts, exports
-from knowledge.quiz.reports import cohort_report, format_report
+from knowledge.learning import charts, exports
+from knowledge.learning.reports import cohort_report, format_report
 
 START = 1.0  # mastery before any answer
 T = {

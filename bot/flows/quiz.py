@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from bot.events import QuizPrompt, Reply
 from bot.flows import Ctx, buttons, number
 from bot.flows.account import category_question
-from knowledge.quiz.questions import POLL_QUESTION_CHARS, Question
-from knowledge.quiz.select import next_question
+from knowledge.learning.questions import POLL_QUESTION_CHARS, Question
+from knowledge.learning.select import next_question
 from knowledge.records import QuizSession
 
 REVIEW = "#review"  # the focus of a session that runs due reviews only

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from bot.events import QuizPrompt, Reply
 from bot.flows import Ctx, Route, buttons, number
 from bot.flows.quiz import T, next_step, quiz_on_answer, start_quiz, start_review, summary
-from knowledge.models import Citation
+from knowledge.answering.models import Citation
 
 
 async def pressed(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:

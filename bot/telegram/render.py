@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Sequence
 from html import unescape
 
-from knowledge.models import Citation
+from knowledge.answering.models import Citation
 
 _LABELS = {"en": ("Sources", "See also", "No sources."), "zh": ("出处", "另见", "没有出处。")}
 

@@ -31,7 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.quiz.questions import Question, problems
+from knowledge.learning.questions import Question, problems
+from knowledge.vocabulary import has_cjk
 
 
 @dataclass
@@ -177,7 +178,8 @@ def read_meta(comment: str, into: dict[str, object]) -> str:
 
 
 def detect_lang(text: str) -> str:
-    return "zh" if re.search(r"[\u3400-\u9fff]", text) else "en"
+    """A question file's rule: any Chinese in the text makes the question Chinese."""
+    return "zh" if has_cjk(text) else "en"
 
 
 def generated_id(path: Path, position: int) -> str:

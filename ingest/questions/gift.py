@@ -29,7 +29,7 @@ import re
 from pathlib import Path
 
 from ingest.questions import Entry, generated_id, read_meta
-from knowledge.quiz.questions import EXPLANATION_CHARS
+from knowledge.learning.questions import EXPLANATION_CHARS
 
 _ESCAPABLE = "~=#{}:\\n"
 _PRIVATE = 0xE000  # escaped characters hide in the private-use area while parsing

@@ -36,7 +36,7 @@ from pathlib import Path
 import yaml
 
 from ingest.questions import Entry, UnparsableFile, detect_lang
-from knowledge.quiz.questions import TRUE_FALSE, Question
+from knowledge.learning.questions import TRUE_FALSE, Question
 
 FIELDS = frozenset(f.name for f in dataclass_fields(Question))
 _REQUIRED = ("stem", "kind", "competencies", "level", "bloom")

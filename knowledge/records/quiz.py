@@ -9,9 +9,9 @@ from typing import TypeVar
 from sqlalchemy import case, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.quiz import mastery as elo
-from knowledge.quiz.questions import Question
-from knowledge.quiz.schedule import review
+from knowledge.learning import mastery as elo
+from knowledge.learning.questions import Question
+from knowledge.learning.schedule import review
 
 from .engine import StoreBase
 from .models import AnswerResult, Attempt, Mastery, PollRef, QuizSession

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from knowledge.quiz.questions import Question
+from knowledge.learning.questions import Question
 
 from .models import Attempt, Canonical, Invite, Mastery, QuestionRecord, QuizSession, User
 

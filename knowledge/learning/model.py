@@ -103,6 +103,6 @@ class ModelError(ValueError):
 
 def load_model(path: Path | None = None) -> CompetencyModel:
     """Load and check a competency model file (default: the bundled one)."""
-    from knowledge.quiz.model_file import read_model  # the YAML reading and checking
+    from knowledge.learning.model_file import read_model  # the YAML reading and checking
 
     return read_model(Path(path) if path is not None else BUNDLED)

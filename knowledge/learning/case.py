@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from knowledge.quiz.model import Competency, CompetencyModel
+from knowledge.learning.model import Competency, CompetencyModel
 
 DEFAULT_BASE_URI = "https://stdtutor.example/case"
 API = "ims/case/v1p0"  # the CASE 1.0 REST paths under the base URI

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from knowledge.text import has_cjk
+from knowledge.vocabulary import has_cjk
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from knowledge.glossary import Glossary
-from knowledge.text import terms
+from knowledge.answering.glossary import Glossary
+from knowledge.answering.text import terms
+from knowledge.vocabulary import has_cjk
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,6 @@ def _concepts(
 def _any_form(forms: list[str]) -> re.Pattern:
     """Chinese forms match anywhere; Latin ones only as whole words ("tc" is not in "etc")."""
     parts = [
-        re.escape(f)
-        if re.search(r"[\u3400-\u9fff]", f)
-        else rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])"
-        for f in forms
+        re.escape(f) if has_cjk(f) else rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])" for f in forms
     ]
     return re.compile("|".join(parts))

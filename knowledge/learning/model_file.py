@@ -1,5 +1,5 @@
 """Reading a competency model file: every problem reported at once as "FILE:LINE: reason",
-with lines from the composed YAML nodes (see knowledge/quiz/model.py for the model itself)."""
+with lines from the composed YAML nodes (see knowledge/learning/model.py for the model itself)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from knowledge.quiz.model import (
+from knowledge.learning.model import (
     CATEGORIES,
     DIMENSIONS,
     LEVELS,

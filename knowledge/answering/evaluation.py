@@ -147,6 +147,9 @@ class KindScore:
     abstained: float
     answered_ms_p50: float | None  # reply time over every question of the row
     answered_ms_p95: float | None
+    evidence: dict[int, float | None] = field(default_factory=dict)  # k -> key facts in top k
+    context: float | None = None  # key facts in what the writer was given
+    citations_ok: float | None = None  # answers whose every [n] resolves to a citation
 
 
 @dataclass
@@ -179,9 +182,35 @@ def _doc_hit(question: dict, answer: dict) -> bool:
     return Path(question["doc"]).name in cited[:TOP_CITATIONS]
 
 
+EVIDENCE_K = (5, 10, 20)
+_CITE = re.compile(r"\[(\d+)\]")
+
+
+def _evidence(question: dict, texts: list[str] | None) -> bool | None:
+    if texts is None:
+        return None
+    return contains_all("\n".join(texts), question["must_contain"])
+
+
+def _cites_resolve(answer: dict) -> bool:
+    numbers = {int(c.get("n", 0)) for c in answer.get("citations", [])}
+    return all(int(n) in numbers for n in _CITE.findall(answer.get("answer") or ""))
+
+
+def _shares(flags: list[bool | None]) -> float | None:
+    known = [f for f in flags if f is not None]
+    return _share(known) if known else None
+
+
 def _row(kind: str, pairs: list[tuple[dict, dict]]) -> KindScore:
     in_scope = [(q, a) for q, a in pairs if q["kind"] != "out_of_scope"]
     times = [float(a["ms"]) for _, a in pairs if a.get("ms") is not None]
+    evidence = {
+        k: _shares(
+            [_evidence(q, a["retrieved"][:k] if "retrieved" in a else None) for q, a in in_scope]
+        )
+        for k in EVIDENCE_K
+    }
     return KindScore(
         kind=kind,
         n=len(pairs),
@@ -190,6 +219,9 @@ def _row(kind: str, pairs: list[tuple[dict, dict]]) -> KindScore:
         abstained=_share([bool(a.get("abstained")) for _, a in pairs]) or 0.0,
         answered_ms_p50=percentile(times, 50) if times else None,
         answered_ms_p95=percentile(times, 95) if times else None,
+        evidence=evidence,
+        context=_shares([_evidence(q, a.get("context")) for q, a in in_scope]),
+        citations_ok=_share([_cites_resolve(a) for _, a in pairs if not a.get("abstained")]),
     )
 
 
@@ -207,6 +239,10 @@ def _why_failed(question: dict, answer: dict) -> str:
     if question["kind"] == "out_of_scope":
         return "" if refused else "answered instead of refusing"
     reasons = ["refused"] if refused else [f"missing {m!r}" for m in _missing(question, answer)]
+    found = _evidence(question, answer["retrieved"][:10] if "retrieved" in answer else None)
+    if found is not None and reasons:
+        stage = "refused" if refused else "retrieved but not in the answer"
+        reasons.insert(0, f"[{'not retrieved' if not found else stage}]")
     if question["doc"] and not _doc_hit(question, answer):
         reasons.append(f"{question['doc']} not in top {TOP_CITATIONS} citations")
     return "; ".join(reasons)
@@ -222,6 +258,10 @@ def score(questions: list[dict], answers: list[dict]) -> EvalReport:
         for kind in KINDS
         if any(q["kind"] == kind for q in questions)
     }
+    for lang in ("zh", "en"):
+        rows = [p for p in pairs if p[0]["lang"] == lang]
+        if rows and len(rows) < len(pairs):
+            per_kind[f"lang {lang}"] = _row(f"lang {lang}", rows)
     refused = {
         scope: [
             bool(a.get("abstained")) for q, a in pairs if (q["kind"] == "out_of_scope") == scope
@@ -245,14 +285,18 @@ def format_report(report: EvalReport, label: str = "") -> str:
         return "-" if value is None else format(value, spec)
 
     lines = [f"Evaluation: {label}"] if label else []
+    # ev@k: key facts in the top k passages retrieved; ctx: in what the writer was given
     lines.append(
-        f"{'kind':<13}{'n':>4}{'doc@5':>8}{'facts':>8}{'refused':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'kind':<13}{'n':>4}{'ev@5':>8}{'ev@10':>8}{'ev@20':>8}{'ctx':>8}{'doc@5':>8}"
+        f"{'facts':>8}{'refused':>9}{'cites':>8}{'p50 ms':>8}{'p95 ms':>8}"
     )
     for row in [*report.per_kind.values(), report.overall]:
+        ev = "".join(f"{cell(row.evidence.get(k), '.1%'):>8}" for k in EVIDENCE_K)
         lines.append(
-            f"{row.kind:<13}{row.n:>4}{cell(row.doc_hit, '.1%'):>8}"
-            f"{cell(row.facts, '.1%'):>8}{cell(row.abstained, '.1%'):>9}"
-            f"{cell(row.answered_ms_p50, '.0f'):>9}{cell(row.answered_ms_p95, '.0f'):>9}"
+            f"{row.kind:<13}{row.n:>4}{ev}{cell(row.context, '.1%'):>8}"
+            f"{cell(row.doc_hit, '.1%'):>8}{cell(row.facts, '.1%'):>8}"
+            f"{cell(row.abstained, '.1%'):>9}{cell(row.citations_ok, '.1%'):>8}"
+            f"{cell(row.answered_ms_p50, '.0f'):>8}{cell(row.answered_ms_p95, '.0f'):>8}"
         )
     lines.append(f"out-of-scope refused (want high): {cell(report.out_of_scope_refused, '.1%')}")
     lines.append(

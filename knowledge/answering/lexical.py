@@ -6,7 +6,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from knowledge.text import terms
+from knowledge.answering.text import terms
 
 
 class BM25:

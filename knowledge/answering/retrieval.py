@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 lists fused by rank, balanced across languages."""
+"""Stage 3, retrieve: refresh, analyse and search as one call.
+
+Three ranked lists fused by rank (RRF): e5 in Chroma (with extra candidates from the other
+language), the multilingual USE encoder in memory (finds the right document across
+languages), and BM25 over jieba/stemmed terms (exact terms and numbers).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,17 @@ import threading
 import time
 from dataclasses import dataclass
 
-from knowledge.embeddings import Embedder
-from knowledge.glossary import Glossary
-from knowledge.lexical import BM25
-from knowledge.models import Chunk, Lang, Passage
-from knowledge.query import Query, analyse
-from knowledge.store import ChunkStore
-from knowledge.text import terms
+import numpy as np
+
+from knowledge.answering.ask import Question
+from knowledge.answering.embeddings import Embedder
+from knowledge.answering.glossary import Glossary
+from knowledge.answering.lexical import BM25
+from knowledge.answering.models import Chunk, Passage
+from knowledge.answering.query import Query, analyse
+from knowledge.answering.store import ChunkStore
+from knowledge.answering.text import terms
+from knowledge.vocabulary import Lang
 
 _RRF_K = 60
 # Questions about terms themselves ("…英文怎么说", "what's the Chinese for …") are the ones a
@@ -28,6 +37,7 @@ _TERMINOLOGY = re.compile(
 @dataclass(frozen=True)
 class RetrievalSettings:
     candidates: int = 20  # per list
+    passages: int = 10  # handed on to the gate and the writer
     other_language: int = 8  # extra dense candidates from the other language
     refresh_seconds: float = 5.0
 
@@ -39,8 +49,10 @@ class Retriever:
         embedder: Embedder,
         glossary: Glossary,
         settings: RetrievalSettings | None = None,
+        second: Embedder | None = None,
     ) -> None:
         self.store, self.embedder, self.glossary = store, embedder, glossary
+        self.second = second  # ranked in memory over the same chunks
         self.settings = settings or RetrievalSettings()
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -64,7 +76,10 @@ class Retriever:
                 if again == key:
                     break
                 key = again
-            self._index = _Index.build(key, chunks)  # one assignment: readers see old or new
+            vectors = None
+            if self.second is not None and chunks:
+                vectors = self.second.embed_passages([c.embedding_text() for c in chunks])
+            self._index = _Index.build(key, chunks, vectors)  # readers see old or new
 
     def _catalog_key(self) -> tuple[tuple[str, str], ...]:
         return tuple(sorted((d.doc_id, d.version) for d in self.store.documents()))
@@ -88,44 +103,54 @@ class Retriever:
         text = "\n".join(c.text for c in parts)
         return parts[0].title, text if len(text) <= limit else text[:limit] + "…"
 
-    def analyse(self, question: str) -> Query:
-        index = self._index
-        return analyse(question, self.glossary, index.bm25.idf, index.bm25.df)
-
-    def search(
-        self, question: str, lang: Lang, k: int = 5, query: Query | None = None
-    ) -> list[Passage]:
-        """The k best passages for a question asked in `lang`."""
+    def retrieve(self, question: Question, k: int | None = None) -> Retrieved:
+        """The best passages for a question, analysed against the index they come from."""
         self.refresh()
-        index = self._index
+        index = self._index  # one snapshot for the analysis and the search
+        query = analyse(question.query, self.glossary, index.bm25.idf, index.bm25.df)
+        passages = self._search(
+            index, question.query, question.lang, k or self.settings.passages, query
+        )
+        return Retrieved(question, query, passages)
+
+    def search(self, text: str, lang: Lang, k: int = 5) -> list[Passage]:
+        """The passages alone, for callers that have no Question at hand."""
+        return self.retrieve(Question(text, lang), k).passages
+
+    def _search(self, index: _Index, text: str, lang: Lang, k: int, query: Query) -> list[Passage]:
         if not index.chunks:
             return []
         s = self.settings
-        expanded = self.glossary.expand(question)
+        expanded = self.glossary.expand(text)
         versions = [version for _, version in index.key]
         vector = self.embedder.embed_query(expanded)
         other: Lang = "en" if lang == "zh" else "zh"
         similarity = dict(self.store.nearest(vector, versions, s.candidates))
         similarity.update(self.store.nearest(vector, versions, s.other_language, lang=other))
-        allowed = {"text", "glossary"} if _TERMINOLOGY.search(question) else {"text"}
+        allowed = {"text", "glossary"} if _TERMINOLOGY.search(text) else {"text"}
         similarity = {
             i: v
             for i, v in similarity.items()
             if i in index.by_id and index.chunk(i).role in allowed
         }
         dense_rank = sorted(similarity, key=similarity.__getitem__, reverse=True)
-        query_terms = terms(expanded)
         lexical_rank = [
             index.chunks[i].id
-            for i, _ in index.bm25.search(query_terms, s.candidates * 2)
+            for i, _ in index.bm25.search(terms(expanded), s.candidates * 2)
             if index.chunks[i].role in allowed
         ][: s.candidates]
+        rankings = [dense_rank, lexical_rank]
+        second: dict[str, float] = {}
+        if self.second is not None and index.vectors is not None:
+            scores = index.vectors @ self.second.embed_query(text)
+            order = np.argsort(-scores)[: s.candidates * 2]
+            second = {index.chunks[i].id: float(scores[i]) for i in order}
+            rankings.append([i for i in second if index.chunk(i).role in allowed][: s.candidates])
         fused: dict[str, float] = {}
-        for ranking in (dense_rank, lexical_rank):
+        for ranking in rankings:
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (_RRF_K + rank)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        query = query or self.analyse(question)
         return [
             Passage(
                 chunk=index.chunk(i),
@@ -134,9 +159,19 @@ class Retriever:
                 lexical=query.coverage(
                     index.chunk(i).embedding_text(), index.terms[index.by_id[i]]
                 ),
+                second=second.get(i, 0.0),
             )
             for i in best
         ]
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What retrieval hands the gate and the writer."""
+
+    question: Question
+    query: Query
+    passages: list[Passage]
 
 
 @dataclass(frozen=True)
@@ -148,12 +183,14 @@ class _Index:
     by_id: dict[str, int]
     terms: list[frozenset[str]]
     bm25: BM25
+    vectors: np.ndarray | None  # the second encoder's, row i for chunks[i]
 
     @classmethod
-    def build(cls, key: tuple, chunks: list[Chunk]) -> _Index:
+    def build(cls, key: tuple, chunks: list[Chunk], vectors: np.ndarray | None = None) -> _Index:
         texts = [c.embedding_text() for c in chunks]
         by_id = {c.id: i for i, c in enumerate(chunks)}
-        return cls(key, chunks, by_id, [frozenset(terms(t)) for t in texts], BM25(texts))
+        bm25 = BM25(texts)
+        return cls(key, chunks, by_id, [frozenset(terms(t)) for t in texts], bm25, vectors)
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks[self.by_id[chunk_id]]

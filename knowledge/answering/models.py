@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
-Lang = Literal["zh", "en"]
+from knowledge.vocabulary import Lang
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,7 @@ class Passage:
     score: float  # fused rank score, higher is better
     dense: float  # cosine similarity to the (expanded) question
     lexical: float  # share of the question's term weight found in the passage
+    second: float = 0.0  # cosine similarity under the second (cross-language) encoder
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,19 @@ class Citation:
     snippet: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
+    """An answer as made: immutable once the pipeline returns it."""
+
     question: str
     answer: str
     abstained: bool
     lang: Lang
-    citations: list[Citation] = field(default_factory=list)
+    citations: tuple[Citation, ...] = ()
     ms: float = 0.0
-    written_by: str = "extracts"  # "llm" when a model wrote the text (it may carry Markdown)
-    passages: list[Passage] = field(default_factory=list, repr=False)
+    written_by: str = "extracts"  # "llm" (may carry Markdown), "small_talk", "extracts"
+    passages: tuple[Passage, ...] = field(default=(), repr=False)  # what the writer was given
+    probability: float | None = None  # the gate's belief that the evidence answers it
 
     def to_json(self) -> dict:
         """The public JSON shape of an answer (`stdtutor ask --json`)."""

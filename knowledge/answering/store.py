@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from knowledge.models import Chunk, DocumentInfo, Lang
+from knowledge.answering.models import Chunk, DocumentInfo
+from knowledge.vocabulary import Lang
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 

@@ -1,0 +1,106 @@
+"""Stage 4, gate: answer or refuse, decided from the evidence before any writer runs.
+
+A small logistic model over retrieval signals that work across languages (a Chinese question
+over an English passage shares no words with it, so the encoders' similarities count too).
+`python -m bench.calibrate` refits it on two dev sets, reports it on the third, and prints the
+weights to paste here; BENCHMARKS.md records the figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from knowledge.answering.models import Passage
+from knowledge.answering.query import Query
+from knowledge.answering.retrieval import Retrieved
+from knowledge.answering.text import terms
+from knowledge.answering.write.extractive import best_sentence
+from knowledge.vocabulary import Lang
+
+# feature order: see Evidence.features
+WEIGHTS = (-1.342, 0.017, 1.245, 1.373, -0.184, -0.33, 1.026, 1.271, 0.571)
+THRESHOLD = 0.45
+
+
+@dataclass(frozen=True)
+class Evidence:
+    dense: float  # best e5 cosine similarity among the top passages
+    lexical: float  # best share of the question found in one passage
+    union: float  # share of the question found across the top passages together
+    unknown: float  # share of the question the materials never mention
+    shape: float  # +1 an answer-shaped sentence is there, -1 expected but absent, 0 n/a
+    cross: float  # 1 when the best passage is in the other language
+    second: float  # best cosine similarity under the cross-language encoder
+    sentence: float  # the sentence scorer's best likelihood: is one sentence an answer?
+
+    NAMES = (
+        "bias", "dense", "lexical", "union", "unknown", "shape", "cross", "second", "sentence"
+    )  # fmt: skip
+
+    def features(self) -> tuple[float, ...]:
+        # Cosine similarities sit in narrow bands: centre and scale them so their weight is
+        # on the same footing as the shares.
+        dense = (self.dense - 0.88) * 20
+        second = (self.second - 0.45) * 5
+        return (
+            1.0, dense, self.lexical, self.union, self.unknown, self.shape, self.cross, second,
+            self.sentence,
+        )  # fmt: skip
+
+    def probability(self, weights: tuple[float, ...] = WEIGHTS) -> float:
+        z = sum(w * x for w, x in zip(weights, self.features(), strict=True))
+        return 1 / (1 + math.exp(-z))
+
+
+def gather(query: Query, lang: Lang, passages: list[Passage], top: int = 3) -> Evidence:
+    best = passages[:top]
+    if not best:
+        return Evidence(
+            0.0, 0.0, 0.0, query.unknown, -1.0 if query.shapes else 0.0, 0.0, 0.0, 0.0
+        )  # fmt: skip
+    joined = "\n".join(p.chunk.text for p in best)
+    shape = 0.0
+    if query.shapes:
+        shape = 1.0 if query.shape_match(joined) else -1.0
+    return Evidence(
+        dense=max(p.dense for p in best),
+        lexical=max(p.lexical for p in best),
+        union=query.coverage(joined, frozenset(terms(joined))),
+        unknown=query.unknown,
+        shape=shape,
+        cross=1.0 if best[0].chunk.lang != lang else 0.0,
+        second=max(p.second for p in best),
+        sentence=best_sentence(query, passages[:5]),
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    answer: bool
+    probability: float
+    evidence: Evidence | None = None
+
+
+class Gate(Protocol):
+    def decide(self, retrieved: Retrieved) -> Decision: ...
+
+
+class EvidenceGate:
+    def __init__(self, weights: tuple[float, ...] = WEIGHTS, threshold: float = THRESHOLD):
+        self.weights, self.threshold = weights, threshold
+
+    def decide(self, retrieved: Retrieved) -> Decision:
+        if not retrieved.passages:
+            return Decision(False, 0.0)
+        evidence = gather(retrieved.query, retrieved.question.lang, retrieved.passages)
+        p = evidence.probability(self.weights)
+        return Decision(p >= self.threshold, p, evidence)
+
+
+class AlwaysAnswer:
+    """The trivial gate: answer whenever anything was retrieved."""
+
+    def decide(self, retrieved: Retrieved) -> Decision:
+        return Decision(bool(retrieved.passages), 1.0 if retrieved.passages else 0.0)

@@ -1,0 +1,263 @@
+"""The extractive writer: sentences from the retrieved passages, each group cited.
+
+Without an LLM nothing is written that is not in the materials. Every sentence of every
+retrieved passage is a candidate; a small fitted model (`SENTENCE_WEIGHTS`, refitted by
+`python -m bench.calibrate`) scores how likely it is to hold what one part of the question
+asks. Each part gets its best sentence; a sentence that leans on its predecessor ("This
+period…") brings it along; a lead-in ending in a colon brings its list. It fits a phone screen.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from knowledge.answering.glossary import Glossary
+from knowledge.answering.models import Answer, Citation, Passage
+from knowledge.answering.query import Concept, Query
+from knowledge.answering.retrieval import Retrieved
+from knowledge.answering.text import sentences, terms
+from knowledge.vocabulary import Lang, has_cjk, shorten
+
+REFUSAL = {
+    "zh": "课程资料里没有找到这个问题的答案，我不想凭空猜测。需要的话，我可以把问题转给老师。",
+    "en": "The course materials don't cover this, and I won't guess. "
+    "I can pass your question to an instructor if you like.",
+}
+FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from the Chinese materials) "}
+TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
+
+# feature order: see _features; fitted on the dev sets (bench/calibrate.py)
+SENTENCE_WEIGHTS = (-1.224, 0.816, 0.967, 0.507, 1.123, 0.491, 0.678, 0.026, 0.676)
+_LEANS_BACK = re.compile(
+    r"^(this|these|that|those|it|they|such|the (above|former|latter|same)|in (this|that) case|"
+    r"however|otherwise|then|also|该|此|这|上述|前款|其|但|如|否则|同时)\b",
+    re.I,
+)
+_LIST_ITEM = re.compile(
+    r"^\s*([-*•]|\d+[.)、]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)"
+)
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    # About a phone screen: Chinese packs about twice the meaning per character.
+    max_chars_zh: int = 300
+    max_chars_en: int = 600
+    max_citations: int = 3
+    keep_ratio: float = 0.5  # further sentences need this share of the best one's score
+    next_bonus: float = 0.2  # the sentence after a chosen one is likelier to continue it
+
+    def limit(self, lang: Lang) -> int:
+        return self.max_chars_zh if lang == "zh" else self.max_chars_en
+
+
+def refusal(question: str, lang: Lang, passages: list[Passage] | None = None) -> Answer:
+    return Answer(question, REFUSAL[lang], True, lang, (), passages=tuple(passages or ()))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a retrieved passage, where it sits, and its terms."""
+
+    rank: int  # the passage's rank
+    line: int  # the paragraph (line) within the passage
+    index: int  # position among the passage's sentences
+    text: str
+    terms: frozenset[str]
+    list_item: bool
+
+
+def candidates(passages: list[Passage]) -> list[Sentence]:
+    out: list[Sentence] = []
+    for rank, passage in enumerate(passages):
+        index = 0
+        for line_no, line in enumerate(passage.chunk.text.split("\n")):
+            line = line.strip()
+            if len(line) < 4:
+                continue
+            item = bool(_LIST_ITEM.match(line))
+            for text in sentences(line) or [line]:
+                out.append(Sentence(rank, line_no, index, text, frozenset(terms(text)), item))
+                index += 1
+    return out
+
+
+def features(
+    sentence: Sentence, clause: list[Concept], query: Query, passage: Passage
+) -> tuple[float, ...]:
+    lower = sentence.text.lower()
+    weight = sum(c.weight for c in clause) or 1.0
+    part = sum(c.weight for c in clause if c.found_in(lower, sentence.terms)) / weight
+    whole = query.coverage(sentence.text, sentence.terms)
+    shape = 1.0 if query.shape_match(sentence.text) else (-1.0 if query.shapes else 0.0)
+    return (
+        1.0,
+        part,
+        whole,
+        shape,
+        1.0 / (1 + sentence.rank),
+        passage.lexical,
+        max(passage.second - 0.3, 0.0) * 2,
+        1.0 / (1 + sentence.index),
+        min(len(sentence.text), 400) / 200,
+    )
+
+
+def likelihood(x: tuple[float, ...], weights: tuple[float, ...] = SENTENCE_WEIGHTS) -> float:
+    z = sum(w * v for w, v in zip(weights, x, strict=True))
+    return 1 / (1 + math.exp(-z))
+
+
+def best_sentence(
+    query: Query, passages: list[Passage], weights: tuple[float, ...] = SENTENCE_WEIGHTS
+) -> float:
+    """The likeliest answering sentence's score: the gate's clearest sign of an answer."""
+    return max(
+        (
+            likelihood(features(s, clause, query, passages[s.rank]), weights)
+            for s in candidates(passages)
+            for clause in query.clauses
+        ),
+        default=0.0,
+    )
+
+
+class ExtractiveWriter:
+    def __init__(
+        self,
+        settings: AnswerSettings | None = None,
+        glossary: Glossary | None = None,
+        weights: tuple[float, ...] = SENTENCE_WEIGHTS,
+    ) -> None:
+        self.settings = settings or AnswerSettings()
+        self.glossary, self.weights = glossary, weights
+
+    def write(self, retrieved: Retrieved) -> Answer:
+        """The sentences that answer each part of the question, cited, about a screen long."""
+        question, query, passages = retrieved.question, retrieved.query, retrieved.passages
+        lang = question.lang
+        pool = candidates(passages)
+        if not pool:
+            return refusal(question.text, lang, passages)
+        budget = self.settings.limit(lang)
+        scores = {
+            s: max(
+                likelihood(features(s, clause, query, passages[s.rank]), self.weights)
+                for clause in query.clauses
+            )
+            for s in pool
+        }
+        chosen: list[Sentence] = []
+        for clause in query.clauses:  # each part of the question gets its own best sentence
+            best = max(
+                pool,
+                key=lambda s: likelihood(
+                    features(s, clause, query, passages[s.rank]), self.weights
+                ),
+            )
+            if best not in chosen:
+                chosen += [s for s in _with_context(best, pool) if s not in chosen]
+        top = max(scores.values())
+        used = sum(len(s.text) for s in chosen)
+        # Then the screen fills with the likeliest others, the chosen sentences' next first.
+        following = {(s.rank, s.index + 1) for s in chosen}
+        ranked = sorted(
+            pool,
+            key=lambda s: (
+                -(scores[s] + (self.settings.next_bonus if (s.rank, s.index) in following else 0))
+            ),
+        )
+        for s in ranked:
+            if s in chosen or scores[s] < top * self.settings.keep_ratio:
+                continue
+            if used + len(s.text) > budget:
+                continue
+            chosen.append(s)
+            used += len(s.text)
+        chosen += _list_after(chosen, pool, budget - used)
+        return self._compose(retrieved, chosen)
+
+    def _compose(self, retrieved: Retrieved, chosen: list[Sentence]) -> Answer:
+        question, passages, lang = retrieved.question, retrieved.passages, retrieved.question.lang
+        order = sorted(chosen, key=lambda s: (s.rank, s.index))
+        numbers: dict[int, int] = {}
+        parts: list[str] = []
+        cap = self.settings.limit(lang) * 2
+        for rank in dict.fromkeys(s.rank for s in order):
+            numbers[rank] = len(numbers) + 1
+            text = _join([s for s in order if s.rank == rank])
+            text = text if len(text) <= cap else shorten(text, cap)
+            foreign = passages[rank].chunk.lang != lang
+            prefix = FOREIGN_SOURCE[lang] if foreign else ""
+            note = self._terms_note(text, lang) if foreign else ""
+            parts.append(f"{prefix}{text} [{numbers[rank]}]{note}")
+        for rank, passage in enumerate(passages):  # other documents retrieved: see also
+            if len(numbers) >= self.settings.max_citations:
+                break
+            if rank not in numbers and passage.chunk.doc_id not in {
+                passages[r].chunk.doc_id for r in numbers
+            }:
+                numbers[rank] = len(numbers) + 1
+        cites = tuple(citation(n, passages[rank]) for rank, n in numbers.items())
+        return Answer(question.text, "\n".join(parts), False, lang, cites, passages=tuple(passages))
+
+    def _terms_note(self, text: str, lang: Lang) -> str:
+        """The glossary's translation of the quoted passage's key terms, for a reader of one
+        language using a passage in the other."""
+        if self.glossary is None:
+            return ""
+        pairs = []
+        for term, form in self.glossary.matches(text)[0][:4]:
+            if form == term.zh:
+                pairs.append(f"{term.zh} = {term.en[0]}")
+            else:
+                pairs.append(f"{form} = {term.zh}")
+        if not pairs:
+            return ""
+        return TERMS_NOTE[lang].format(pairs=("；" if lang == "zh" else "; ").join(pairs))
+
+
+def _with_context(best: Sentence, pool: list[Sentence]) -> list[Sentence]:
+    """A sentence that leans on the one before it ("This period…") brings it along."""
+    if best.index > 0 and _LEANS_BACK.match(best.text):
+        before = [s for s in pool if s.rank == best.rank and s.index == best.index - 1]
+        return [*before, best]
+    return [best]
+
+
+def _list_after(chosen: list[Sentence], pool: list[Sentence], budget: int) -> list[Sentence]:
+    """A lead-in ("The four partners are:") only echoes the question; its items answer it."""
+    taken: list[Sentence] = []
+    for lead in chosen:
+        if not lead.text.rstrip().endswith((":", "：")):
+            continue
+        for s in pool:
+            if s.rank != lead.rank or s.index <= lead.index or s in chosen or s in taken:
+                continue
+            if len(s.text) > budget or len(taken) == 8:
+                break
+            taken.append(s)
+            budget -= len(s.text)
+    return taken
+
+
+def _join(group: list[Sentence]) -> str:
+    """Sentences of one passage: a list item on its own line; Chinese without spaces."""
+    out = ""
+    for previous, s in zip([None, *group], group, strict=False):
+        if previous is None:
+            out = s.text
+        elif s.list_item or (previous.line != s.line and previous.list_item):
+            out += "\n" + s.text
+        elif has_cjk(s.text[:1]) or has_cjk(out[-1:]):
+            out += s.text
+        else:
+            out += " " + s.text
+    return out
+
+
+def citation(n: int, passage: Passage) -> Citation:
+    chunk = passage.chunk
+    return Citation(n, chunk.doc, chunk.title, chunk.section, chunk.page, shorten(chunk.text, 300))
