@@ -60,10 +60,7 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 4000) -> np
 
 
 def gate_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [
-        gather(c.retrieved.query, c.retrieved.question.lang, c.retrieved.passages).features()
-        for c in cases
-    ]
+    rows = [gather(c.retrieved).features() for c in cases]
     labels = [0.0 if c.question["kind"] == "out_of_scope" else 1.0 for c in cases]
     return np.array(rows), np.array(labels)
 
@@ -75,7 +72,7 @@ def sentence_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
         if not must:
             continue
         r = case.retrieved
-        for s in candidates(r.passages):
+        for s in candidates(r.passages, r.similar):
             label = any(contains_all(s.text, [entry]) for entry in must)
             for clause in r.query.clauses:
                 rows.append(features(s, clause, r.query, r.passages[s.rank]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +22,20 @@ from knowledge.answering.glossary import pack_dir
 from knowledge.answering.tutor import trace
 
 ROOT = Path(__file__).resolve().parents[1]
+MARKUP = ("**", "__", "[=", "=]", "<dfn", "</", "{{", "}}", ":doc:", ":ref:", "`", ".. _", "|---")
+_MID_SENTENCE = re.compile(r"^(?:\(Quoted[^)]*\) |（以下摘自英文资料）)?[a-z]")
+
+
+def answer_flaws(answers: list[dict]) -> tuple[int, int]:
+    """(answers with leftover markup, answer lines that start mid-sentence)."""
+    markup = sum(any(m in a["answer"] for m in MARKUP) for a in answers if not a["abstained"])
+    fragments = sum(
+        bool(_MID_SENTENCE.match(line))
+        for a in answers
+        if not a["abstained"]
+        for line in a["answer"].splitlines()
+    )
+    return markup, fragments
 
 
 def dev_sets() -> list[tuple[str, Path, Path]]:
@@ -61,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             questions, answers = run_set(work, name, corpus, questions_path, cache)
             report = score(questions, answers)
             print(format_report(report, label=f"{name}: {len(questions)} questions"), flush=True)
+            markup, fragments = answer_flaws(answers)
+            print(
+                f"answers with leftover markup: {markup}; lines starting mid-sentence: {fragments}"
+            )
             if args.failures:
                 for failure in report.failures:
                     print(f"  {failure['id']} ({failure['kind']}): {failure['why']}")

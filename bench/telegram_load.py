@@ -49,9 +49,9 @@ class LoadResult:
         lost = self.asked - self.answered
         return [
             f"telegram load: {self.trainees} trainees x {self.asked // self.trainees} questions",
-            f"  answered                     {self.rate:6.1f} q/s   target {TARGET:.0f} q/s   "
+            f"  answered                     {self.rate:6.2f} q/s   target {TARGET:.0f} q/s   "
             f"ratio {self.rate / TARGET:.2f}",
-            f"  straight through the tutor   {self.direct_rate:6.1f} q/s   (one at a time)   "
+            f"  straight through the tutor   {self.direct_rate:6.2f} q/s   (one at a time)   "
             f"ratio {self.rate / self.direct_rate:.2f}",
             f"  time to answer               p95 {self.p95_ms:7.0f} ms",
             f"  answers lost {lost}, doubled {self.doubled} (of {self.asked})",

@@ -18,16 +18,19 @@ from knowledge.answering.embeddings import (
     Encoders,
     OpenAIEmbedder,
 )
-from knowledge.answering.glossary import Glossary, load_glossary, pack_files
+from knowledge.answering.glossary import Glossary, load_glossary, pack_dir, pack_files
 from knowledge.answering.retrieval import Retriever
 from knowledge.answering.store import ChunkStore, open_client
 from knowledge.answering.text import configure_tokenizer
 from knowledge.answering.tutor import Tutor
 from knowledge.answering.write.extractive import ExtractiveWriter
 from knowledge.answering.write.llm import LLMWriter, chat_model
+from knowledge.errors import StdTutorError
 from knowledge.learning import bank_dir
 from knowledge.learning.model import CompetencyModel, load_model
 from knowledge.records import Records
+
+SHIPPED_VECTORS = "vectors.npz"  # the course pack's vectors, made by `python -m bench.pack_vectors`
 
 
 @dataclass
@@ -52,13 +55,16 @@ def build(
 ) -> App:
     settings = settings or Settings()
     home = settings.stdtutor_home
+    if not home.exists():  # learner data: readable by this user only
+        home.mkdir(parents=True, mode=0o700)
     glossary = glossary or load_glossary()
     configure_tokenizer(home / "cache", extra_words=glossary.zh_words())
     cache_path = embedding_cache or settings.embedding_cache or home / "cache" / "embeddings.sqlite"
-    cached = CachedEmbedder(embedder or _embedder(settings), cache_path)
+    shipped = pack_dir() / SHIPPED_VECTORS
+    cached = CachedEmbedder(embedder or _embedder(settings), cache_path, shipped=shipped)
     second = None
     if second_embedder is not None or settings.second_encoder:
-        second = CachedEmbedder(second_embedder or BundledUSE(), cache_path)
+        second = CachedEmbedder(second_embedder or BundledUSE(), cache_path, shipped=shipped)
     store = store or ChunkStore(open_client(home / "chroma", settings.chroma_url))
     retriever = Retriever(store, cached, glossary, second=second)
     if llm is None and settings.llm_enabled:
@@ -97,13 +103,15 @@ def policy(settings: Settings) -> Policy:
         max_download_bytes=settings.max_download_bytes,
         invite_uses=settings.invite_uses,
         invite_days=settings.invite_days,
+        invite_staff_uses=settings.invite_staff_uses,
+        invite_staff_days=settings.invite_staff_days,
     )
 
 
 async def open_core(app: App, records: Records | None = None) -> ChatCore:
     """The chat core over `app`, with the learner records opened (and migrated) first, and
     the bundled question bank imported into them on the first start."""
-    records = records or await Records.open(app.settings.records_url)
+    records = records or await open_records(app.settings.records_url)
     canonical = CanonicalIndex(app.embedder)
     canonical.load(await records.canonicals())
     model = load_model()
@@ -119,3 +127,45 @@ async def ensure_bank(records: Records, model: CompetencyModel) -> None:
         for path in sorted(bank_dir().glob("*.yaml")):
             report = import_file(path, set(model.competencies), pack_files())
             await records.upsert_items(report.questions)
+
+
+class StartupError(StdTutorError):
+    """Something the bot needs at start-up is not there (records, Telegram): one clear line."""
+
+
+async def open_records(url: str) -> Records:
+    """The learner records, or a StartupError naming the database (never its password)."""
+    try:
+        return await Records.open(url)
+    except Exception as error:  # noqa: BLE001 - any failure to open is a start-up failure
+        shown = safe_url(url)
+        detail = (str(error).strip().splitlines() or [""])[0].replace(url, shown)[:300]
+        password = _password(url)
+        if password:
+            detail = detail.replace(password, "***")
+        reason = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        raise StartupError(f"cannot open the learner records at {shown} ({reason})") from None
+
+
+async def check_records(url: str) -> None:
+    """Fail early, before any slow work, when the records cannot be opened."""
+    await (await open_records(url)).close()
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit to show: the password hidden (or nothing of an unreadable URL)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "DATABASE_URL (not a database URL)"
+
+
+def _password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password  # type: ignore[return-value]
+    except Exception:  # noqa: BLE001
+        return None

@@ -10,14 +10,13 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.bootstrap import App, build, open_core
 from bot.cli_quiz import add_commands
-from bot.console import CONSOLE_USER, chat, render
-from bot.events import Reply
-from bot.settings import Settings
-from knowledge.answering.glossary import pack_dir
 from knowledge.errors import BadQuestion, StdTutorError
+
+if TYPE_CHECKING:  # each command imports what it uses, so `--help` starts at once
+    from bot.bootstrap import App
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +64,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _app() -> App:
+    from bot.bootstrap import build
+    from bot.settings import Settings
+
     return build(Settings())
+
+
+def _pack_dir() -> Path:
+    from knowledge.answering.glossary import pack_dir
+
+    return pack_dir()
 
 
 def _warn_if_empty(app: App) -> None:
@@ -78,12 +86,22 @@ def _warn_if_empty(app: App) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.bootstrap import check_records
+
     app = _app()
+    # What can fail at start-up is checked before the slow first load; a failure is one line
+    # (StartupError, printed by `main`), never a traceback, and never shows the token.
+    asyncio.run(check_records(app.settings.records_url))
+    token = app.settings.telegram_bot_token
+    if token:
+        from bot.telegram.serve import check_telegram, options
+
+        asyncio.run(check_telegram(options(app)))
     if not app.store.documents():
         print("First run: loading the bundled course pack…", file=sys.stderr)
-        report = app.ingestor.ingest([pack_dir()], show_progress=sys.stderr.isatty())
+        report = app.ingestor.ingest([_pack_dir()], show_progress=sys.stderr.isatty())
         print(f"Loaded {report.count('added')} documents.", file=sys.stderr)
-    if app.settings.telegram_bot_token:
+    if token:
         from bot.telegram.serve import serve
 
         logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
@@ -94,6 +112,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _console(app: App) -> None:
+    from bot.bootstrap import open_core
+    from bot.console import CONSOLE_USER, chat
+
     """The console chat: the local user is the owner of this installation (an admin)."""
     core = await open_core(app)
     core.policy = replace(core.policy, admin_ids=core.policy.admin_ids | {CONSOLE_USER})
@@ -104,7 +125,7 @@ async def _console(app: App) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    paths = list(args.paths) + ([pack_dir()] if args.pack else [])
+    paths = list(args.paths) + ([_pack_dir()] if args.pack else [])
     if not paths:
         print("error: name files or folders to load (or --pack)", file=sys.stderr)
         return 2
@@ -147,6 +168,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 async def _ask_all(app: App, questions: list[str], as_json: bool) -> int:
+    from bot.console import render
+    from bot.events import Reply
+
     failed = 0
     for question in questions:
         try:

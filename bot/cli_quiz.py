@@ -8,14 +8,10 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.bootstrap import ensure_bank
-from bot.settings import Settings
-from ingest.questions import import_file
-from knowledge.answering.glossary import pack_files
-from knowledge.learning.case import to_case
-from knowledge.learning.model import load_model
-from knowledge.records import Records
+if TYPE_CHECKING:  # imported by the commands that use them: `stdtutor --help` stays quick
+    from knowledge.records import Records
 
 
 def add_commands(sub, command) -> None:
@@ -38,6 +34,11 @@ def cmd_questions(args: argparse.Namespace) -> int:
 
 
 async def _questions(args: argparse.Namespace) -> int:
+    from bot.bootstrap import ensure_bank
+    from bot.settings import Settings
+    from knowledge.learning.model import load_model
+    from knowledge.records import Records
+
     records = await Records.open(Settings().records_url)
     try:
         await ensure_bank(records, load_model())
@@ -71,6 +72,10 @@ async def _questions(args: argparse.Namespace) -> int:
 
 
 async def import_questions(records: Records, paths: list[Path]) -> int:
+    from ingest.questions import import_file
+    from knowledge.answering.glossary import pack_files
+    from knowledge.learning.model import load_model
+
     """Import each file; bad questions are named with file and line, the good ones kept."""
     model = load_model()
     pack = pack_files()
@@ -87,7 +92,10 @@ async def import_questions(records: Records, paths: list[Path]) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from bot.flows.progress import export_file
+    from bot.settings import Settings
+    from knowledge.learning.model import load_model
     from knowledge.learning.reports import cohort_report, format_report
+    from knowledge.records import Records
 
     async def run() -> int:
         records = await Records.open(Settings().records_url)
@@ -109,6 +117,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_competencies(args: argparse.Namespace) -> int:
+    from knowledge.learning.case import to_case
+    from knowledge.learning.model import load_model
+
     model = load_model()
     if args.action == "show":
         for c in model.competencies.values():

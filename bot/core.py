@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
 import weakref
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +40,13 @@ from knowledge.vocabulary import Lang, detect_lang
 log = logging.getLogger(__name__)
 
 RANK = {role: rank for rank, role in enumerate(ROLES)}  # each role may do what those below may
+# Commands that show or change something personal or staff-only: never in a group chat.
+PRIVATE_ONLY = frozenset(
+    {
+        "users", "invite", "revoke", "remove", "role", "export", "report", "materials",
+        "feedback", "console", "progress", "forget_me",
+    }
+)  # fmt: skip
 MB = 1024 * 1024
 
 
@@ -52,6 +61,10 @@ class Policy:
     max_download_bytes: int = 20 * MB  # what the channel can fetch (Bot API: 20 MB)
     invite_uses: int = 30
     invite_days: int = 14
+    invite_staff_uses: int = 1  # instructor and admin invites
+    invite_staff_days: int = 1
+    invite_attempts: int = 5  # failed `/start CODE` tries per Telegram user ...
+    invite_window: float = 600.0  # ... within this many seconds, then a wait
 
 
 @dataclass
@@ -69,6 +82,7 @@ class ChatCore:
         self.history: dict[int, deque[str]] = defaultdict(lambda: deque(maxlen=self.history_size))
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self.ingest_lock = asyncio.Lock()
+        self._invite_failures: dict[int, deque[float]] = {}
         self.commands: dict[str, Route] = {}
         self.buttons: dict[str, Route] = {}
         for flow in (account, ask, materials, feedback, admin, quiz_answers, progress):
@@ -86,9 +100,16 @@ class ChatCore:
         """Partials or progress while work goes on, then one or more replies."""
         lang: Lang = event.lang or (detect_lang(event.text) if event.text.strip() else "zh")
         try:
+            if event.command in PRIVATE_ONLY and in_group(event):
+                known = await self.records.user(event.user_id)
+                reply_lang = (known.lang if known else None) or lang
+                yield Reply(say("private_chat_only", reply_lang), lang=reply_lang, kind="error")
+                return
             user, notice = await self._identify(event)
             if notice:
-                yield Reply(say(notice, user.lang if user else lang), lang=lang, kind="error")
+                key, values = notice
+                text = say(key, (user.lang if user else None) or lang, **values)
+                yield Reply(text, lang=lang, kind="error")
             if user is None:
                 if not notice:
                     yield Reply(say("stranger", lang), lang=lang, kind="info")
@@ -100,23 +121,42 @@ class ChatCore:
             log.exception("handling an event of user %s failed", event.user_id)
             yield Reply(say("failed", lang), lang=lang, kind="error")
 
-    async def _identify(self, event: Incoming) -> tuple[User | None, str | None]:
+    async def _identify(self, event: Incoming) -> tuple[User | None, tuple[str, dict] | None]:
         """The known user (enrolling by invite, admin list or open access), and any notice."""
         records, uid = self.records, event.user_id
         if event.command == "start" and event.args:
+            wait = self._invite_wait(uid)
+            if wait:
+                return await records.user(uid), ("invite_throttled", {"minutes": wait})
             try:
                 user = await records.redeem(
                     event.args[0], user_id=uid, name=event.name, lang=event.lang
                 )
                 return user, None
             except InviteError as error:
-                return await records.user(uid), f"invite_{error.reason}"
+                self._invite_failures.setdefault(uid, deque()).append(time.monotonic())
+                return await records.user(uid), (f"invite_{error.reason}", {})
         user = await records.user(uid)
         if user is None and uid in self.policy.admin_ids:
             user = await records.ensure_user(uid, name=event.name, role="admin", lang=event.lang)
         if user is None and self.policy.access == "open":
             user = await records.ensure_user(uid, name=event.name, role="trainee", lang=event.lang)
         return user, None
+
+    def _invite_wait(self, user_id: int) -> int:
+        """Minutes until `user_id` may try an invite code again; 0 when they may now."""
+        failures = self._invite_failures.get(user_id)
+        if not failures:
+            return 0
+        now, window = time.monotonic(), self.policy.invite_window
+        while failures and failures[0] <= now - window:
+            failures.popleft()
+        if not failures:
+            del self._invite_failures[user_id]
+            return 0
+        if len(failures) < self.policy.invite_attempts:
+            return 0
+        return max(1, math.ceil((failures[0] + window - now) / 60))
 
     async def _route(self, ctx: Ctx) -> AsyncIterator[Out]:
         event = ctx.event
@@ -133,9 +173,12 @@ class ChatCore:
             route = quiz_answers.POLL
         elif event.upload:
             route = materials.UPLOAD
-        elif ctx.user.pending and "quiz" in json.loads(ctx.user.pending):
+        elif event.media and not event.text.strip():
+            yield Reply(say("text_only", ctx.lang), lang=ctx.lang, kind="info")
+            return
+        elif ctx.user.pending and not in_group(event) and "quiz" in json.loads(ctx.user.pending):
             route = quiz_answers.TYPED
-        elif ctx.user.pending and ctx.user.role != "trainee":
+        elif ctx.user.pending and not in_group(event) and ctx.user.role != "trainee":
             route = feedback.PENDING
         else:
             route = ask.QUESTION
@@ -151,3 +194,8 @@ class ChatCore:
         """A channel sent `prompt` as a native quiz poll: its answers will name `poll_id`."""
         ref = PollRef(poll_id, user_id, prompt.session_id, prompt.item_id, user_id, message)
         await self.records.save_poll(ref)
+
+
+def in_group(event: Incoming) -> bool:
+    """Whether the event comes from a group chat (anything but the user's private chat)."""
+    return event.chat_id is not None and event.chat_id != event.user_id

@@ -42,6 +42,7 @@ class Incoming:
     button: str | None = None  # the data of a pressed button (ids only, at most 64 bytes)
     upload: Upload | None = None
     poll_answer: PollAnswer | None = None
+    media: str | None = None  # "photo", "sticker", "voice", ...: something that isn't text
 
 
 @dataclass(frozen=True)
@@ -126,4 +127,13 @@ class Document:
     lang: Lang = "zh"
 
 
-Out = Typing | Partial | Progress | Reply | QuizPrompt | Photo | Document  # what the core yields
+@dataclass(frozen=True)
+class Notice:
+    """A line for another person than the one acting (told in their private chat)."""
+
+    user_id: int
+    text: str
+    lang: Lang = "zh"
+
+
+Out = Typing | Partial | Progress | Reply | QuizPrompt | Photo | Document | Notice

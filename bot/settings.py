@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     questions_per_day: int = 200
     invite_uses: int = 30
     invite_days: int = 14
+    invite_staff_uses: int = Field(1, description="default uses of an instructor/admin invite")
+    invite_staff_days: int = Field(1, description="default days of an instructor/admin invite")
 
     @property
     def llm_enabled(self) -> bool:

@@ -45,10 +45,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "can_do_admin": (
         "管理员：/invite 角色 [班级] [人才类别] 生成邀请链接；/revoke 代码 作废；/users 查看用户；"
+        "/role 用户编号 角色 更改角色；/remove 用户编号 移除用户；"
         "/report [班级] 查看测验结果；/export [班级] [csv|xlsx|xapi] 导出。",
         "Admins: /invite ROLE [COHORT] [CATEGORY] makes an invite link; /revoke CODE cancels "
-        "one; /users lists people; /report [COHORT] shows quiz results; "
-        "/export [COHORT] [csv|xlsx|xapi] exports them.",
+        "one; /users lists people; /role USER_ID ROLE changes a role; /remove USER_ID removes "
+        "someone; /report [COHORT] shows quiz results; /export [COHORT] [csv|xlsx|xapi] "
+        "exports them.",
     ),
     "stranger": (
         "这个助手只对联盟的学员开放。请向你的讲师索取邀请链接。",
@@ -68,11 +70,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "lang_pick": ("请选择语言：", "Choose a language:"),
     "lang_set": ("以后我会用中文回复。", "I'll reply in English from now on."),
     "privacy": (
-        "我保存：你的 Telegram 编号和名字、角色、班级和人才类别、你问过的问题和得到的回答、"
-        "你的 👍/👎 评价。这些只用于你的学习和讲师改进课程。/forget_me 可删除你的全部记录。",
-        "I keep your Telegram id and name, role, cohort and talent category, the questions you "
-        "asked with the answers you got, and your 👍/👎 ratings; they serve your learning and "
-        "help instructors improve the course. /forget_me deletes all of it.",
+        "我保存：你的 Telegram 编号和名字、角色、班级和人才类别；你问过的问题和得到的回答；"
+        "你的 👍/👎 评价；你的测验作答（答案、对错、用时）和各项能力的掌握程度。\n"
+        "谁能看到：讲师能在待改进列表中看到被点 👎 或没答上的问题；"
+        "管理员能看到用户列表、测验报告和导出的数据。\n"
+        "/forget_me 可删除你的全部记录；讲师为你的问题写的标准答案会保留，但不再与你关联。",
+        "I keep your Telegram id and name, role, cohort and talent category; the questions you "
+        "asked with the answers you got; your 👍/👎 ratings; your quiz answers (what you chose, "
+        "whether it was right, how long it took) and your mastery of each competency.\n"
+        "Who sees it: instructors see questions rated 👎 or left unanswered, in the feedback "
+        "queue; admins see the user list, quiz reports and exports.\n"
+        "/forget_me deletes all of it; an answer an instructor wrote to your question stays, "
+        "no longer linked to you.",
     ),
     "forget_confirm": (
         "确定删除你的全部记录吗？此操作不能撤销。",
@@ -104,6 +113,48 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Sorry, something went wrong while answering. Please try again in a moment.",
     ),
     "canonical_by": ("—— {author} 于 {date} 解答", "— answered by {author} on {date}"),
+    "private_chat_only": (
+        "请在与我的私聊中使用这个命令。",
+        "Please use this command in a private chat with me.",
+    ),
+    "invite_throttled": (
+        "邀请链接无效的尝试次数过多，请在 {minutes} 分钟后再试。",
+        "Too many invalid invite links; please try again in {minutes} minutes.",
+    ),
+    "text_only": (
+        "我只能读文字问题，请把问题打字发给我。",
+        "I read text questions only; please type your question.",
+    ),
+    "user_usage": (
+        "用法：/remove 用户编号；/role 用户编号 trainee|instructor|admin",
+        "Usage: /remove USER_ID; /role USER_ID trainee|instructor|admin",
+    ),
+    "no_user": ("没有这个用户：{id}", "No such user: {id}"),
+    "not_yourself": (
+        "不能更改自己或 ADMIN_IDS 中的管理员。",
+        "You can't change yourself or an admin listed in ADMIN_IDS.",
+    ),
+    "remove_user_confirm": (
+        "确定移除 {name}（{id}）并删除其全部记录吗？此操作不能撤销。",
+        "Remove {name} ({id}) and delete all their records? This cannot be undone.",
+    ),
+    "yes_remove_user": ("确定移除", "Yes, remove"),
+    "user_removed": ("已移除 {name}（{id}）。", "Removed {name} ({id})."),
+    "role_changed": ("{name}（{id}）现在是{role}。", "{name} ({id}) is now {role}."),
+    "you_were_removed": (
+        "管理员已将你移出标准化学习助手，你的记录已删除。",
+        "An admin removed you from Standards Tutor; your records are deleted.",
+    ),
+    "your_role_changed": (
+        "管理员已将你的角色改为{role}。发送 /help 查看你现在能做什么。",
+        "An admin changed your role to {role}. Send /help to see what you can do now.",
+    ),
+    "answer_hint": (
+        "（可选：第一行写“问：……”，用不含个人信息的说法重述问题；提问者要求删除记录时，"
+        "保留的是这句话。）",
+        "(Optional: start with a line “Q: …” restating the question without personal details; "
+        "it is what stays if the asker has their records deleted.)",
+    ),
 }
 
 

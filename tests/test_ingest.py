@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 import threading
 from pathlib import Path
 
@@ -10,8 +12,12 @@ import pptx
 import pytest
 from reportlab.pdfgen import canvas
 
+from bench.devcorpus import SHARED
+from ingest.chunking import MAX_CHUNKS_PER_DOCUMENT, MAX_TOKENS, chunk_document, estimate_tokens
+from ingest.loaders import load
 from knowledge.answering.models import Passage
-from knowledge.errors import UnknownDocument
+from knowledge.errors import TooLarge, UnknownDocument
+from knowledge.vocabulary import has_cjk
 from tests.conftest import CountingEmbedder
 
 HANDBOOK_V1 = """# Lab handbook
@@ -224,3 +230,99 @@ def test_two_files_with_the_same_name_in_one_batch_do_not_overwrite_each_other(m
     assert [r.status for r in report.results] == ["added", "failed"]
     assert "same file name" in (report.failed[0].error or "")
     assert "room 12" in search(app, "torque wrench calibration")[0].chunk.text
+
+
+# --- chunking ----------------------------------------------------------------------------
+
+WORDS = "the committee shall review each proposal and record its decision in the minutes".split()
+SENTENCE_START = re.compile(r"[A-Z0-9\u3400-\u9fff\"'“‘「『(\[（【《]|[-*+•] |\d+[.)] ")
+SENTENCE_END = re.compile(r"[.!?。！？；;:：][\"'”’」』)）\]]*$")
+
+
+def chunk_texts(tmp_path: Path, name: str, text: str) -> list[str]:
+    path = write(tmp_path / name, text)
+    return [chunk.text for chunk in chunk_document(load(path), name, "v")]
+
+
+def prose(sentences: int, seed: int = 1) -> str:
+    """Distinct English sentences of ten words each, on one line."""
+    rng = random.Random(seed)
+    return " ".join(
+        " ".join(rng.choice(WORDS) for _ in range(10)).capitalize() + f" {n}."
+        for n in range(sentences)
+    )
+
+
+def test_a_long_paragraph_is_cut_between_sentences(tmp_path: Path) -> None:
+    paragraph = prose(120)
+    chunks = chunk_texts(tmp_path, "long.md", f"# Minutes\n\n{paragraph}\n")
+    assert len(chunks) > 3
+    assert " ".join(chunks) == paragraph  # nothing lost, nothing repeated
+    for text in chunks:
+        assert SENTENCE_START.match(text) and SENTENCE_END.search(text), text
+        assert estimate_tokens(text) <= MAX_TOKENS
+
+
+def test_a_long_list_keeps_its_lines_when_cut(tmp_path: Path) -> None:
+    items = [f"- Item {n}: {prose(1, seed=n)}" for n in range(60)]
+    chunks = chunk_texts(tmp_path, "list.md", "\n".join(items) + "\n")
+    assert len(chunks) > 2
+    assert [line for text in chunks for line in text.split("\n")] == items
+
+
+def test_only_a_sentence_longer_than_a_chunk_is_cut_inside(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    endless = " ".join(rng.choice(WORDS) for _ in range(700))  # no full stop at all
+    chinese = "检验检测机构应当按照国家有关强制性规定的样品管理" * 40 + "。"
+    chunks = chunk_texts(tmp_path, "endless.txt", f"Short first.\n\n{endless}\n\n{chinese}\n")
+    assert chunks[0].startswith("Short first.")
+    english = [t for t in chunks if not has_cjk(t)]
+    assert " ".join(english) == f"Short first. {endless}"  # cut at spaces only
+    assert all(word in WORDS for text in english[1:] for word in text.split())
+    assert "".join(t for t in chunks if has_cjk(t)) == chinese
+    assert all(estimate_tokens(text) <= MAX_TOKENS for text in chunks)
+
+
+def test_a_two_megabyte_line_is_chunked_in_linear_time(tmp_path: Path) -> None:
+    sentences = prose(40000)  # about 2.4 MB on one line
+    rng = random.Random(9)
+    endless = " ".join(rng.choice(WORDS) for _ in range(350000))  # 2 MB, no sentence end
+    for name, text in (("sentences.txt", sentences), ("endless.txt", endless)):
+        assert len(text) > 2_000_000
+        chunks = chunk_texts(tmp_path, name, text)
+        assert 1000 < len(chunks) < MAX_CHUNKS_PER_DOCUMENT
+        assert sum(len(c) for c in chunks) >= len(text) - len(chunks)  # only joins dropped
+        assert max(estimate_tokens(c) for c in chunks) <= MAX_TOKENS
+
+
+def test_a_document_of_more_than_the_passage_cap_is_refused(tmp_path: Path, make_app) -> None:
+    text = " ".join(f"N{n} a b c d e f." for n in range(170000))  # 3 MB, no line break
+    assert len(text) > 3_000_000
+    path = write(tmp_path / "huge.txt", text)
+    with pytest.raises(TooLarge, match=f"more than {MAX_CHUNKS_PER_DOCUMENT} passages"):
+        chunk_document(load(path), path.name, "v")
+    report = make_app(max_upload_mb=5).ingestor.ingest([path])
+    assert "huge.txt" in (report.failed[0].error or "")
+    assert "more than 5000 passages" in (report.failed[0].error or "")
+
+
+def first_line(text: str) -> str:
+    return text.split("\n", 1)[0].strip()
+
+
+def last_line(text: str) -> str:
+    return text.rsplit("\n", 1)[-1].strip()
+
+
+@pytest.mark.parametrize("path", sorted(SHARED.glob("devcorpus*/corpus/*")), ids=lambda p: p.name)
+def test_dev_corpus_chunks_start_and_end_at_sentence_boundaries(path: Path) -> None:
+    document = load(path)
+    lines = [line.strip() for s in document.sections for line in s.text.split("\n")]
+    for chunk in chunk_document(document, path.name, "v"):
+        text = chunk.text
+        # a chunk starts like a sentence, unless its source line itself starts that way
+        start = first_line(text)
+        assert SENTENCE_START.match(text) or any(ln.startswith(start) for ln in lines), text
+        end = last_line(text)
+        assert SENTENCE_END.search(text) or any(ln.endswith(end) for ln in lines), text
+        assert estimate_tokens(text) <= MAX_TOKENS

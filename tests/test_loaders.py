@@ -6,6 +6,7 @@ Every fixture is built here in tmp_path; the last test reads the shared dev corp
 from __future__ import annotations
 
 import random
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,15 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from bench.devcorpus import DEVCORPUS
+from bench.devcorpus import DEVCORPUS, SHARED
+from ingest.chunking import chunk_document
 from ingest.loaders import SUFFIXES, LoadedDocument, load
 from knowledge.errors import (
     CorruptFile,
     EmptyDocument,
     EncryptedFile,
     MaterialError,
+    TooLarge,
     UnreadableEncoding,
     UnsupportedType,
 )
@@ -200,7 +203,7 @@ def test_rst_underlined_titles_build_the_heading_path(tmp_path: Path) -> None:
     document = load(path)
     assert document.title == "Style Guide"
     assert text_under(document) == {
-        ("Style Guide",): ":PEP: 387",
+        ("Style Guide",): "PEP: 387",  # a field list item reads "Name: value"
         ("Style Guide", "Introduction"): "Use code and a link, wrapped here.",
         ("Style Guide", "Introduction", "Details"): "Keep it short.",
         ("Style Guide", "Second part"): "Final text.",
@@ -210,6 +213,216 @@ def test_rst_underlined_titles_build_the_heading_path(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content", [b"", b"  \n\n\t\n", "<!-- only a comment -->\n"])
 def test_empty_markdown_is_an_empty_document(tmp_path: Path, content: str | bytes) -> None:
     assert_fails(write(tmp_path / "empty.md", content), EmptyDocument)
+
+
+MARKUP = ("**", "__", "[=", "=]", "<dfn", "</", "{{", "}}", ":doc:", ":ref:", "`", ".. _", "|---")
+
+
+def assert_no_markup(text: str) -> None:
+    """None of the markup a reader would never see is left in `text`."""
+    left = [mark for mark in MARKUP if mark in text]
+    assert not left, (left, text)
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("Read the [guide](https://example.com/g) first.", "Read the guide first."),
+        ('See [the spec](https://example.com/s "Spec") now.', "See the spec now."),
+        ("See [Foo](https://en.wikipedia.org/wiki/Foo_(bar)) too.", "See Foo too."),
+        ("A [spaced link](<a file.md>) here.", "A spaced link here."),
+        ("![Site plan](plan.png) shows the exits.", "Site plan shows the exits."),
+        (
+            "Mail <mailto:qa@example.com> or <https://example.com>.",
+            "Mail mailto:qa@example.com or https://example.com.",
+        ),
+        ("Both **strong** and __strong__ words.", "Both strong and strong words."),
+        ("Both *light* and _light_ words.", "Both light and light words."),
+        ("Run `make test` and ``a `tick` here``.", "Run make test and a tick here."),
+        ("A stray ` backtick and **unclosed bold.", "A stray backtick and unclosed bold."),
+        ("Escaped \\*stars\\* and a snake\\_case name.", "Escaped *stars* and a snake_case name."),
+        ("Fish &amp; chips cost &#36;5 &lt;net&gt;.", "Fish & chips cost $5 <net>."),
+        (
+            "A <b>bold</b>, <em>light</em> and <span class='x'>plain</span> word.",
+            "A bold, light and plain word.",
+        ),
+        ('A <dfn data-dfn-type="dfn" id="x">participant</dfn> joins.', "A participant joins."),
+        ("Keep Vec<T> and a < b > c as they are.", "Keep Vec<T> and a < b > c as they are."),
+        ("One<br>two<br/>three", "One\ntwo\nthree"),
+        ("<details><summary>More</summary>\nHidden text.\n</details>", "More\nHidden text."),
+        ("A claim[^1] here.\n\n[^1]: The note.", "A claim here.\n\nThe note."),
+        # Bikeshed's shorthands in specification sources
+        ("A [=participant=] may [=exclude=] claims.", "A participant may exclude claims."),
+        ("Each [=patent/claim|Essential Claim=] counts.", "Each Essential Claim counts."),
+        ("Run [$process a request$] on the [^iframe^].", "Run process a request on the iframe."),
+        ("As defined in [[PROCESS]] and [[!RFC2119]].", "As defined in [PROCESS] and [RFC2119]."),
+        ("Call {{Window/open()}} on a {{Document}}.", "Call open() on a Document."),
+        ("Use {{Window/open()|open it}} now.", "Use open it now."),
+    ],
+)
+def test_markdown_inline_markup_keeps_the_words(tmp_path: Path, source: str, text: str) -> None:
+    assert full_text(load(write(tmp_path / "inline.md", source + "\n"))) == text
+
+
+def test_markdown_tables_definitions_and_front_matter_are_cleaned(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "table.md",
+        '+++\ntitle = "Fee Table"\ndraft = true\n+++\n\n'
+        "Fees are listed in [the schedule][fees] and [fees].\n\n"
+        "| Service | Fee |\n|:--------|----:|\n| **Audit** | [100](x.md) |\n| Review | 50 |\n\n"
+        "Left | Right\n--- | ---\na | b\n\n"
+        "[fees]: https://example.com/fees\n"
+        '[other]: https://example.com/other "A title"\n',
+    )
+    document = load(path)
+    assert document.title == "Fee Table"
+    assert full_text(document) == (
+        "Fees are listed in the schedule and fees.\n\n"
+        "Service | Fee\nAudit | 100\nReview | 50\n\n"
+        "Left | Right\na | b"
+    )
+
+
+def test_markdown_code_stays_as_written_and_indented_code_keeps_its_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "code.md",
+        "Run this:\n\n    make all\n    make test\n\nThen:\n\n"
+        "- an item\n\n    its second paragraph\n    wrapped\n",
+    )
+    assert full_text(load(path)) == (
+        "Run this:\n\nmake all\nmake test\n\nThen:\n\n- an item\n\nits second paragraph wrapped"
+    )
+
+
+def test_rst_roles_labels_directives_and_comments_are_dropped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "charter.rst",
+        ".. _charter-top:\n\n=======\nCharter\n=======\n\n"
+        ".. |tc| replace:: Technical Committee\n.. |logo| image:: logo.png\n\n"
+        "Members\n=======\n\n"
+        "The |tc| decides |logo| (see :doc:`/resolutions/meetings` and\n"
+        ":doc:`Election Exceptions </reference/exceptions>`). Projects are in\n"
+        ":ref:`projects` and :ref:`the team list <team-list>`; code is in\n"
+        ":repo:`openstack/governance`. Read :rfc:`2119` and `the wiki\n"
+        "<https://wiki.example.org>`__, or `Python`_ with *care*.\n\n"
+        ".. _atc:\n\n"
+        ".. A comment that\n   goes on.\n\n..\n   A comment block.\n\n"
+        ".. image:: diagram.png\n   :alt: A diagram\n   :width: 200\n\n"
+        ".. toctree::\n   :maxdepth: 2\n\n   intro\n   usage\n\n"
+        ".. warning::\n   :class: big\n\n   Votes are **public**.\n\n"
+        ".. code-block:: python\n   :linenos:\n\n   vote(yes)\n   count()\n\n"
+        "Tally the votes::\n\n    tally --all\n    publish\n\n"
+        "Done.\n",
+    )
+    document = load(path)
+    assert document.title == "Charter"
+    assert text_under(document)[("Charter", "Members")] == (
+        "The Technical Committee decides (see /resolutions/meetings and Election Exceptions). "
+        "Projects are in projects and the team list; code is in openstack/governance. "
+        "Read RFC 2119 and the wiki, or Python with care.\n\n"
+        "Votes are public.\n\n"
+        "vote(yes)\ncount()\n\n"
+        "Tally the votes:\n\n"
+        "tally --all\npublish\n\n"
+        "Done."
+    )
+
+
+def test_rst_field_lists_definitions_and_tables_keep_their_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "fields.rst",
+        "Policy\n======\n\n"
+        ":Author: Ann Lee\n:Status: Draft, still\n   under review\n:Version: 2\n\n"
+        "Quorum\n   More than half of the members,\n   rounded up.\n"
+        "Majority\n   More yes than no votes.\n\n"
+        "+--------+-------+\n| Seat   | Term  |\n+========+=======+\n| Chair  | 1 y   |\n"
+        "+--------+-------+\n\n"
+        "=====  ======\nRole   Votes\n=====  ======\nChair  1\nMember 1\n=====  ======\n\n"
+        "| A line block\n| keeps its lines\n",
+    )
+    assert full_text(load(path)) == (
+        "Author: Ann Lee\nStatus: Draft, still under review\nVersion: 2\n\n"
+        "Quorum\nMore than half of the members, rounded up.\n"
+        "Majority\nMore yes than no votes.\n\n"
+        "Seat | Term\nChair | 1 y\n\n"
+        "Role | Votes\nChair | 1\nMember | 1\n\n"
+        "A line block\nkeeps its lines"
+    )
+
+
+# --- hard-wrapped lines ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".md", ".rst", ".txt"])
+def test_hard_wrapped_paragraphs_are_joined_but_lists_stay_lines(
+    tmp_path: Path, suffix: str
+) -> None:
+    source = (
+        "Every torque wrench and pressure gauge used in the assembly hall is calibrated\n"
+        "by the metrology team every ninety days, and the certificate is filed with the\n"
+        "equipment record.\n\n"
+        "第十条 计量检定必须按照国家计量检定系统表进行。国家计量检定系统表由国务院计量行政部门\n"
+        "制定，检定机构应当按照国际标准化组织发布的质量管理体系标准 ISO\n"
+        "9001 的要求开展检定工作并保存记录。\n\n"
+        "The steps are:\n\n"
+        "- clean the instrument and record the serial number of the instrument before the\n"
+        "  check begins;\n"
+        "- compare it with the reference standard.\n"
+    )
+    assert full_text(load(write(tmp_path / f"wrapped{suffix}", source))) == (
+        "Every torque wrench and pressure gauge used in the assembly hall is calibrated "
+        "by the metrology team every ninety days, and the certificate is filed with the "
+        "equipment record.\n\n"
+        "第十条 计量检定必须按照国家计量检定系统表进行。国家计量检定系统表由国务院计量行政部门"
+        "制定，检定机构应当按照国际标准化组织发布的质量管理体系标准 ISO 9001 "
+        "的要求开展检定工作并保存记录。\n\n"
+        "The steps are:\n\n"
+        "- clean the instrument and record the serial number of the instrument before the "
+        "check begins;\n"
+        "- compare it with the reference standard."
+    )
+
+
+def test_markdown_keeps_headings_table_rows_code_and_hard_breaks_apart(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "parts.md",
+        "# Records\nRecords are kept\nfor three years.  \nSigned: the registrar\n"
+        "1. first step\n2. second step\n| a | b |\n| c | d |\n"
+        "```\nline one\nline two\n```\n",
+    )
+    assert text_under(load(path)) == {
+        ("Records",): "Records are kept for three years.\nSigned: the registrar\n"
+        "1. first step\n2. second step\na | b\nc | d\n\nline one\nline two"
+    }
+
+
+def test_plain_text_keeps_short_lines_articles_and_items_apart(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "law.txt",
+        "Calibration Procedure\nScope\n"
+        "This procedure applies to every torque wrench and pressure gauge used in\n"
+        "the assembly hall. Instruments are calibrated by the metrology team every\n"
+        "ninety days.\nSteps:\n"
+        "1. Clean the instrument and record its serial number before the check\n"
+        "   begins.\n2. Compare it with the reference standard.\n"
+        "第一章 总则\n"
+        "第一条 为了保证计量单位制的统一和量值的准确可靠，有利于生产、贸易和科学技术的发\n"
+        "展，制定本法。\n"
+        "第二条 在中华人民共和国境内，建立计量基准器具，必须遵守本法。\n"
+        "（一）第一项；\n（二）第二项。\n",
+    )
+    assert full_text(load(path)) == (
+        "Calibration Procedure\nScope\n"
+        "This procedure applies to every torque wrench and pressure gauge used in the assembly "
+        "hall. Instruments are calibrated by the metrology team every ninety days.\nSteps:\n"
+        "1. Clean the instrument and record its serial number before the check begins.\n"
+        "2. Compare it with the reference standard.\n"
+        "第一章 总则\n"
+        "第一条 为了保证计量单位制的统一和量值的准确可靠，"
+        "有利于生产、贸易和科学技术的发展，制定本法。\n"
+        "第二条 在中华人民共和国境内，建立计量基准器具，必须遵守本法。\n"
+        "（一）第一项；\n（二）第二项。"
+    )
 
 
 # --- HTML ---------------------------------------------------------------------------------
@@ -240,6 +453,102 @@ def test_html_headings_lists_and_tables_without_scripts_or_navigation(tmp_path: 
 def test_html_without_title_is_named_by_its_first_h1(tmp_path: Path) -> None:
     path = write(tmp_path / "page.htm", "<h1>质量方针</h1><p>顾客至上。</p>")
     assert load(path).title == "质量方针"
+
+
+BIKESHED_PAGE = """<!doctype html><html lang="en">
+ <head>
+  <meta content="text/html; charset=utf-8" http-equiv="Content-Type">
+  <title>Lab Patent Policy</title>
+  <style>.self-link::before { content: "§"; } dfn { font-style: italic; }</style>
+  <script>document.addEventListener("click", function () {});</script>
+ <body class="h-entry">
+  <div class="head">
+   <h1 class="p-name no-ref" id="title">Lab Patent Policy</h1>
+  </div>
+  <nav data-fill-with="table-of-contents" id="toc">
+   <h2 class="no-num no-toc no-ref" id="contents">Table of Contents</h2>
+   <ol class="toc"><li><a href="#sec-scope"><span class="secno">4</span> Scope</a></ol>
+  </nav>
+  <main>
+   <h2 class="heading settled" data-level="4" id="sec-scope"><span class="secno">4. </span><span
+    class="content"> Scope</span><a class="self-link" href="#sec-scope"></a></h2>
+   <p>This policy covers every
+	<dfn class="dfn-paneled" data-dfn-type="dfn" id="participant">participant</dfn> of a
+	<a data-link-type="dfn" href="#group" id="ref-for-group">working group</a>.</p>
+   <h3 class="heading settled" data-level="4.1" id="sec-exclusion"><span
+    class="secno">4.1. </span><span class="content">Exclusion</span><a class="self-link"
+    href="#sec-exclusion">§</a></h3>
+   <p>A <a href="#participant" id="ref-for-participant">participant</a> may exclude claims:
+   <ol>
+    <li> within 150 days; or
+    <li> on leaving the group.
+   </ol>
+   <ul class="toc"><li>stray contents entry</ul>
+  </main>
+  <h2 class="no-num no-ref heading settled" id="references"><span
+    class="content">References</span></h2>
+  <dl><dt>[PROCESS]<dd>The process document.</dl>
+  <div data-fill-with="index">
+   <h2 class="no-num no-ref heading settled" id="index"><span class="content">Index</span></h2>
+   <h3 class="no-num no-ref heading settled" id="index-defined-here"><span
+    class="content">Terms defined by this specification</span></h3>
+   <ul class="index"><li><a href="#participant">participant</a><span>, in § 4</span></ul>
+  </div>
+  <h2 class="no-num heading settled" id="issues-index"><span
+    class="content">Issues Index</span></h2>
+  <div class="issue">Issue 1: to do.</div>
+  <aside class="dfn-panel" data-for="participant">
+   <b><a href="#participant">#participant</a></b><b>Referenced in:</b>
+   <ul><li><a href="#ref-for-participant">4.1. Exclusion</a></ul>
+  </aside>
+  <script>/* script-dfn-panel */ var panels = [];</script>
+"""
+
+
+def test_html_without_optional_head_and_body_tags_is_parsed_as_browsers_do(
+    tmp_path: Path,
+) -> None:
+    document = load(write(tmp_path / "policy.html", BIKESHED_PAGE))
+    assert document.title == "Lab Patent Policy"
+    assert text_under(document) == {
+        ("Lab Patent Policy", "4. Scope"): (
+            "This policy covers every participant of a working group."
+        ),
+        ("Lab Patent Policy", "4. Scope", "4.1. Exclusion"): (
+            # the list closes the paragraph, as a browser shows it
+            "A participant may exclude claims:\n\n1. within 150 days; or\n2. on leaving the group."
+        ),
+    }
+
+
+def test_html_drops_generated_sections_but_not_pages_named_index(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "index.html",
+        "<body id=index><div class=index><p>Main text.</p></div>"
+        "<section id=references><h2>Refs</h2><p>[1] A book.</p></section>"
+        "<section id=issues-index><p>Issue 3.</p></section>"
+        "<ul class=index><li>term, in 2</ul><div id=toc><p>1 Scope</p></div><p>End.</p>",
+    )
+    assert full_text(load(path)) == "Main text.\n\nEnd."
+
+
+def test_html_headings_drop_self_link_symbols(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "marks.html",
+        "<h2>§ 2. Scope <a href='#scope'>¶</a></h2><p>Text.</p>"
+        "<h2><span class=secno>3</span> Terms<a class=self-link href='#t'>§</a></h2><p>More.</p>",
+    )
+    assert [s.heading_path for s in load(path).sections] == [("2. Scope",), ("3 Terms",)]
+
+
+@pytest.mark.parametrize(
+    ("declared", "encoding"),
+    [("", "utf-8"), ("", "gb18030"), ("<meta charset=gb2312>", "gb18030")],
+)
+def test_html_encodings(tmp_path: Path, declared: str, encoding: str) -> None:
+    page = f"<html><head>{declared}<title>质量方针</title></head><body><p>顾客至上。</p>"
+    document = load(write(tmp_path / "zh.html", page.encode(encoding)))
+    assert (document.title, full_text(document)) == ("质量方针", "顾客至上。")
 
 
 # --- PDF ----------------------------------------------------------------------------------
@@ -381,6 +690,68 @@ def test_office_files_that_are_not_office_packages_are_corrupt(tmp_path: Path, s
     assert_fails(other_zip, CorruptFile)
 
 
+def office_package(path: Path, suffix: str) -> tuple[Path, str]:
+    """A real, small Word or PowerPoint file and the name of its main XML part."""
+    if suffix == ".docx":
+        document = docx.Document()
+        document.add_paragraph("A normal paragraph.")
+        document.save(str(path))
+        return path, "word/document.xml"
+    deck = pptx.Presentation()
+    deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = "A slide"
+    deck.save(str(path))
+    return path, "ppt/slides/slide1.xml"
+
+
+def repack(source: Path, target: Path, part: str, megabytes: int) -> Path:
+    """`source` with `part` replaced by `megabytes` MB of highly compressible XML, written in
+    pieces so the test never holds it in memory."""
+    piece = b"<w:p><w:r><w:t>filler text</w:t></w:r></w:p>" * (1024 * 1024 // 45 + 1)
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for member in old.infolist():
+            if member.filename != part:
+                new.writestr(member, old.read(member))
+        with new.open(part, "w", force_zip64=True) as stream:
+            stream.write(b'<?xml version="1.0"?><w:document><w:body>')
+            for _ in range(megabytes):
+                stream.write(piece[: 1024 * 1024])
+            stream.write(b"</w:body></w:document>")
+    return target
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".pptx"])
+@pytest.mark.parametrize(
+    ("megabytes", "detail"),
+    [(260, "unpacks to more than 200 MB"), (30, "times its packed size")],
+)
+def test_office_zip_bombs_are_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, megabytes: int, detail: str
+) -> None:
+    small, part = office_package(tmp_path / f"small{suffix}", suffix)
+    bomb = repack(small, tmp_path / f"bomb{suffix}", part, megabytes)
+    assert bomb.stat().st_size < 2 * 1024 * 1024  # small on disk, huge unpacked
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the package was parsed")
+
+    monkeypatch.setattr(docx, "Document", never)
+    monkeypatch.setattr(pptx, "Presentation", never)
+    started = time.perf_counter()
+    with pytest.raises(TooLarge, match=detail) as caught:
+        load(bomb)
+    assert time.perf_counter() - started < 1
+    assert bomb.name in str(caught.value)
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".pptx"])
+def test_office_package_with_a_damaged_directory_is_corrupt(tmp_path: Path, suffix: str) -> None:
+    path, _ = office_package(tmp_path / f"whole{suffix}", suffix)
+    data = bytearray(path.read_bytes())
+    directory = data.rfind(b"PK\x01\x02")  # the last central directory entry
+    data[directory : directory + 4] = b"XXXX"
+    assert_fails(write(tmp_path / f"damaged{suffix}", bytes(data)), CorruptFile)
+
+
 # --- dispatch -----------------------------------------------------------------------------
 
 
@@ -450,3 +821,40 @@ def test_dev_corpus_documents_load_with_titles_and_readable_text(
     # the MIT licence quoted in the SRFI page is there, but only as a small part of the text
     licence = [p for p in text.split("\n\n") if any(m in p for m in LICENCE_MARKERS)]
     assert sum(map(len, licence)) < 0.1 * len(text)
+
+
+DEV_FILES = sorted(SHARED.glob("devcorpus*/corpus/*"))
+
+
+def test_every_dev_corpus_file_is_found() -> None:
+    names = {path.name for path in DEV_FILES}
+    assert len(DEV_FILES) >= 15 and "en_w3c_patent_policy.html" in names
+    assert {path.suffix for path in DEV_FILES} == {".md", ".rst", ".html"}
+
+
+@pytest.mark.parametrize("path", DEV_FILES, ids=lambda path: path.name)
+def test_no_dev_corpus_passage_shows_markup(path: Path) -> None:
+    chunks = chunk_document(load(path), path.name, "v")
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert_no_markup(chunk.text)
+        assert_no_markup(chunk.section)
+
+
+def test_the_w3c_patent_policy_reads_as_its_sections() -> None:
+    document = load(SHARED / "devcorpus2" / "corpus" / "en_w3c_patent_policy.html")
+    sections = text_under(document)
+    headings = [path[-1] for path in sections]
+    assert document.title == "W3C Patent Policy"
+    assert "4.1. Exclusion With Continued Participation" in headings
+    assert "7.5.2. PAG Outcome" in headings
+    assert not any(name in headings for name in ("Table of Contents", "Index", "References"))
+    text = full_text(document)
+    assert "within a 150-day Exclusion Opportunity" in text
+    for junk in (
+        "Referenced in",
+        "Terms defined by this specification",
+        "addEventListener",
+        "§ 8.3",
+    ):
+        assert junk not in text

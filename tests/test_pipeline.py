@@ -160,3 +160,52 @@ def test_the_model_keeps_only_links_from_the_passages_it_cites() -> None:
     answer = finish("q", "en", passages, text)
     assert answer is not None
     assert "https://www.iso.org/stages.html" in answer.answer and "evil" not in answer.answer
+
+
+# -- first run -----------------------------------------------------------------------------------
+
+
+def test_the_course_packs_vectors_ship_for_every_passage_and_model():
+    """A fresh install embeds nothing to answer from the pack (`python -m bench.pack_vectors`)."""
+    import hashlib
+
+    from bench.pack_vectors import pack_texts
+    from bot.bootstrap import SHIPPED_VECTORS
+    from knowledge.answering.embeddings import BundledE5, BundledUSE, _shipped_vectors
+    from knowledge.answering.glossary import pack_dir
+
+    keys = {hashlib.sha256(t.encode()).hexdigest() for t in pack_texts()}
+    for model in (BundledE5.name, BundledUSE.name):
+        shipped = _shipped_vectors(pack_dir() / SHIPPED_VECTORS, model)
+        assert keys <= set(shipped), f"{len(keys - set(shipped))} passages lack {model} vectors"
+
+
+class Counting:
+    """A real encoder, counting the passages it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.embedded = inner, inner.name, 0
+
+    def embed_passages(self, texts):
+        self.embedded += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+async def test_a_fresh_install_loads_the_pack_without_embedding_it(tmp_path):
+    from knowledge.answering.embeddings import BundledE5, BundledUSE
+    from knowledge.answering.glossary import pack_dir
+
+    e5, use = Counting(BundledE5()), Counting(BundledUSE())
+    app = build(
+        settings_for(tmp_path / "fresh"),
+        embedder=e5,
+        second_embedder=use,
+        embedding_cache=tmp_path / "empty-cache.sqlite",
+    )
+    assert not app.ingestor.ingest([pack_dir()]).failed
+    assert (e5.embedded, use.embedded) == (0, 0)
+    answer = await app.tutor.answer("ISO国际标准的制定分哪几个阶段？")
+    assert not answer.abstained and "七个阶段" in answer.answer

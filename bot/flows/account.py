@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from bot.events import Reply
@@ -82,9 +83,18 @@ async def confirm_forget(ctx: Ctx) -> AsyncIterator[Reply]:
     if ctx.arg != "yes":
         yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
         return
-    await ctx.core.records.forget(ctx.user.id)
-    ctx.core.history.pop(ctx.user.id, None)
+    await forget_person(ctx, ctx.user.id)
     yield ctx.reply(ctx.say("forgotten"), kind="info", edit=True)
+
+
+async def forget_person(ctx: Ctx, user_id: int) -> None:
+    """Delete a person's records, and what the running bot remembers of them."""
+    core = ctx.core
+    await core.records.forget(user_id)
+    core.history.pop(user_id, None)
+    if core.canonical is not None:  # canonical questions they asked were reworded or unlinked
+        canonicals = await core.records.canonicals()
+        await asyncio.to_thread(core.canonical.load, canonicals)
 
 
 COMMANDS = {

@@ -1,14 +1,16 @@
-"""Admins enrol people: invite links by role, cohort and category; revoking; the user list."""
+"""Admins enrol people: invite links by role, cohort and category; revoking; the user list;
+removing a person and changing a role."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from bot.events import Reply
-from bot.flows import Ctx, Route, buttons
-from bot.texts import CATEGORIES, category_name, role_name
-from knowledge.records import ROLES
+from bot.events import Notice, Reply
+from bot.flows import Ctx, Route, buttons, number
+from bot.flows.account import forget_person
+from bot.texts import CATEGORIES, category_name, role_name, say
+from knowledge.records import ROLES, User
 
 T = {
     "usage": (
@@ -32,7 +34,14 @@ T = {
 
 
 async def invite(ctx: Ctx) -> AsyncIterator[Reply]:
-    parsed = _parse(ctx.event.args, ctx.core.policy.invite_uses, ctx.core.policy.invite_days)
+    policy, args = ctx.core.policy, ctx.event.args
+    staff = bool(args) and args[0].lower() in ("instructor", "admin")
+    uses, days = (
+        (policy.invite_staff_uses, policy.invite_staff_days)
+        if staff
+        else (policy.invite_uses, policy.invite_days)
+    )
+    parsed = _parse(args, uses, days)
     if parsed is None:
         yield ctx.reply(ctx.say("usage", T), kind="error")
         return
@@ -122,9 +131,77 @@ async def users(ctx: Ctx) -> AsyncIterator[Reply]:
     yield ctx.reply("\n".join(lines), kind="info")
 
 
+async def remove_user(ctx: Ctx) -> AsyncIterator[Reply]:
+    """/remove USER_ID: asks to confirm; removing deletes the person and their records."""
+    args = ctx.event.args
+    target = await _target(ctx, args[0] if len(args) == 1 else "")
+    if isinstance(target, Reply):
+        yield target
+        return
+    confirm = buttons(
+        [(ctx.say("yes_remove_user"), f"urm:{target.id}"), (ctx.say("cancel"), "urmno:")]
+    )
+    text = ctx.say("remove_user_confirm", name=target.name or "—", id=target.id)
+    yield ctx.reply(text, kind="info", buttons=confirm)
+
+
+async def confirm_remove(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
+    target = await _target(ctx, ctx.arg)
+    if isinstance(target, Reply):
+        yield ctx.reply(target.text, kind="info", edit=True)
+        return
+    lang = "en" if target.lang == "en" else "zh"
+    yield Notice(target.id, say("you_were_removed", lang), lang)
+    await forget_person(ctx, target.id)
+    text = ctx.say("user_removed", name=target.name or "—", id=target.id)
+    yield ctx.reply(text, kind="info", edit=True)
+
+
+async def keep_user(ctx: Ctx) -> AsyncIterator[Reply]:
+    yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
+
+
+async def change_role(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
+    """/role USER_ID trainee|instructor|admin"""
+    args = ctx.event.args
+    if len(args) != 2 or args[1].lower() not in ROLES:
+        yield ctx.reply(ctx.say("user_usage"), kind="error")
+        return
+    target = await _target(ctx, args[0])
+    if isinstance(target, Reply):
+        yield target
+        return
+    role = args[1].lower()
+    await ctx.core.records.update_user(target.id, role=role, pending=None)
+    lang = "en" if target.lang == "en" else "zh"
+    yield Notice(target.id, say("your_role_changed", lang, role=role_name(role, lang)), lang)
+    text = ctx.say(
+        "role_changed", name=target.name or "—", id=target.id, role=role_name(role, ctx.lang)
+    )
+    yield ctx.reply(text, kind="info")
+
+
+async def _target(ctx: Ctx, user_id: str) -> User | Reply:
+    """The person an admin names, or why they can't be changed."""
+    if not user_id:
+        return ctx.reply(ctx.say("user_usage"), kind="error")
+    target = await ctx.core.records.user(number(user_id))
+    if target is None:
+        return ctx.reply(ctx.say("no_user", id=user_id), kind="error")
+    if target.id == ctx.user.id or target.id in ctx.core.policy.admin_ids:
+        return ctx.reply(ctx.say("not_yourself"), kind="error")
+    return target
+
+
 COMMANDS = {
     "invite": Route("admin", invite),
     "revoke": Route("admin", revoke),
     "users": Route("admin", users),
+    "remove": Route("admin", remove_user),
+    "role": Route("admin", change_role),
 }
-BUTTONS = {"rv": Route("admin", revoke_button)}
+BUTTONS = {
+    "rv": Route("admin", revoke_button),
+    "urm": Route("admin", confirm_remove),
+    "urmno": Route("admin", keep_user),
+}

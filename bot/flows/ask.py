@@ -45,7 +45,8 @@ async def question(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
             yield ctx.reply(str(error), kind="error")
             return
         assert final is not None
-        history.append(final.question)
+        if final.written_by != "small_talk":  # "你好" is no context for the next question
+            history.append(final.question)
         qid = await core.records.log_question(
             user_id=user.id,
             chat_id=ctx.event.chat_id or user.id,
@@ -114,6 +115,7 @@ async def sources(ctx: Ctx) -> AsyncIterator[Reply]:
 
 
 async def rate(ctx: Ctx) -> AsyncIterator[Reply]:
+    """👍/👎: only the person who asked rates an answer (ids are sequential, so guessable)."""
     helpful = (ctx.event.button or "").startswith("up:")
     if await ctx.core.records.rate(number(ctx.arg), ctx.user.id, helpful):
         yield ctx.reply(ctx.say("thanks"), kind="toast")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 
 from bot.events import Reply
@@ -32,6 +33,7 @@ T = {
     "nothing_pending": ("没有进行中的操作。", "Nothing to cancel."),
 }
 ANSWER_PREVIEW = 300
+STANDALONE = re.compile(r"\A\s*(?:Q|问)\s*[:：]\s*(?P<q>[^\n]+)\n+(?P<a>.+)\Z", re.I | re.S)
 
 
 async def open_feedback(ctx: Ctx) -> AsyncIterator[Reply]:
@@ -54,7 +56,8 @@ async def start_answer(ctx: Ctx) -> AsyncIterator[Reply]:
         return
     pending = json.dumps({"canonical_for": record.id})
     await ctx.core.records.update_user(ctx.user.id, pending=pending)
-    yield ctx.reply(ctx.say("send_answer", T, question=record.question), kind="info")
+    text = ctx.say("send_answer", T, question=record.question) + "\n" + ctx.say("answer_hint")
+    yield ctx.reply(text, kind="info")
 
 
 async def pending_text(ctx: Ctx) -> AsyncIterator[Reply]:
@@ -66,13 +69,17 @@ async def pending_text(ctx: Ctx) -> AsyncIterator[Reply]:
     if ctx.user.role == "trainee" or record is None:
         yield ctx.reply(ctx.say("gone"), kind="error")
         return
+    answer, standalone = ctx.event.text.strip(), None
+    if found := STANDALONE.match(answer):  # "Q: …" first: the question without personal details
+        answer, standalone = found["a"].strip(), found["q"].strip()
     canonical = await records.add_canonical(
         question=record.question,
         lang=record.lang,
-        answer=ctx.event.text.strip(),
+        answer=answer,
         author_id=ctx.user.id,
         author_name=ctx.user.name or ctx.event.name,
         source_question_id=record.id,
+        standalone=standalone,
     )
     if ctx.core.canonical is not None:
         await asyncio.to_thread(ctx.core.canonical.add, canonical)

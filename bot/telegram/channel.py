@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from bot.core import ChatCore
 from bot.events import (
     Document,
     Incoming,
+    Notice,
     Out,
     Partial,
     Photo,
@@ -51,6 +53,16 @@ from bot.telegram.send import edit, quietly, send, send_document, send_photo, se
 
 log = logging.getLogger(__name__)
 EDIT_INTERVAL = 1.0  # seconds between edits of one message (Telegram's pace for a chat)
+_COMMAND = re.compile(r"/(\S*)")
+MEDIA = (
+    filters.PHOTO
+    | filters.Sticker.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class TelegramChannel:
         app = builder.build()
         app.add_handler(TypeHandler(Update, self._once), group=-1)
         app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, self._on_text))
+        app.add_handler(MessageHandler(MEDIA & ~filters.UpdateType.EDITED, self._on_media))
         app.add_handler(MessageHandler(filters.Document.ALL, self._on_document))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(PollAnswerHandler(self._on_poll_answer))
@@ -114,29 +127,53 @@ class TelegramChannel:
         await self._deliver(context.bot, message.chat_id, self.core.respond(event), reply_to)
 
     def _parse(self, message: Message, group: bool) -> tuple[str | None, str | None, tuple]:
-        """(question text, command, args); (None, None, ()) when a group message isn't ours."""
-        text = message.text or ""
+        """(question text, command, args); (None, None, ()) when a group message isn't ours.
+
+        The text is a message's text or a photo's caption. A bare "/" (or "/@bot") asks for
+        help."""
+        text = message.text or message.caption or ""
         if text.startswith("/"):
-            head, *args = text[1:].split()
+            found = _COMMAND.match(text)
+            head = found[1] if found else ""
             command, _, addressee = head.partition("@")
             if addressee and addressee.lower() != self.username.lower():
                 return None, None, ()
-            return None, command.lower(), tuple(args)
+            args = text[found.end() if found else 1 :].split()
+            return None, command.lower() or "help", tuple(args)
         if not group:
             return text, None, ()
         mention = f"@{self.username}".lower()
-        mentioned = any(
-            e.type == MessageEntity.MENTION and message.parse_entity(e).lower() == mention
-            for e in message.entities
-        )
-        replied = message.reply_to_message is not None and (
-            message.reply_to_message.from_user is not None
-            and message.reply_to_message.from_user.id == message.get_bot().id
-        )
-        if not (mentioned or replied):
+        if message.caption is not None:
+            entities = message.parse_caption_entities([MessageEntity.MENTION]).values()
+        else:
+            entities = message.parse_entities([MessageEntity.MENTION]).values()
+        mentioned = any(e.lower() == mention for e in entities)
+        if not (mentioned or _replies_to_bot(message)):
             return None, None, ()
         cleaned = " ".join(w for w in text.split() if w.lower() != mention)
         return cleaned, None, ()
+
+    async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, voice, video, photos: a photo's caption is the question; the rest get a
+        line saying the bot reads text (in a group, only when it is replied to)."""
+        message = update.effective_message
+        assert message is not None
+        group = message.chat.type != ChatType.PRIVATE
+        text, command, args = self._parse(message, group) if message.caption else (None, None, ())
+        if text is None and command is None:
+            if group and not _replies_to_bot(message):
+                return
+            text = ""
+        kind = next(
+            k for k in ("photo", "sticker", "voice", "audio", "video", "video_note", "animation")
+            if getattr(message, k)
+        )  # fmt: skip
+        event = Incoming(
+            **_who(update), text=text or "", command=command, args=args,
+            chat_id=message.chat_id, media=kind,
+        )  # fmt: skip
+        reply_to = message.message_id if group else None
+        await self._deliver(context.bot, message.chat_id, self.core.respond(event), reply_to)
 
     async def _on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -202,6 +239,9 @@ class TelegramChannel:
         last_edit = 0.0
         extra = {"reply_to_message_id": reply_to} if reply_to else {}
         async for item in items:
+            if isinstance(item, Notice):
+                await send(bot, item.user_id, render.escape(item.text))
+                continue
             if isinstance(item, Typing):
                 await quietly(
                     "sendChatAction", lambda: bot.send_chat_action(chat_id, ChatAction.TYPING)
@@ -246,6 +286,15 @@ class TelegramChannel:
                 return
         markup = _keyboard(Reply("", buttons=prompt.buttons))
         await send(bot, chat_id, render.escape(prompt.body), markup)
+
+
+def _replies_to_bot(message: Message) -> bool:
+    replied = message.reply_to_message
+    return (
+        replied is not None
+        and replied.from_user is not None
+        and replied.from_user.id == message.get_bot().id
+    )
 
 
 def _who(update: Update) -> dict:

@@ -8,7 +8,11 @@ import secrets
 import signal
 from urllib.parse import urlparse
 
-from bot.bootstrap import App, open_core
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
+
+from bot.bootstrap import App, StartupError, open_core
 from bot.core import ChatCore
 from bot.telegram.channel import TelegramChannel, TelegramOptions
 
@@ -42,7 +46,8 @@ async def serve(
     application = channel.application()
     s = app.settings
     try:
-        async with application:
+        try:
+            await application.initialize()
             await channel.started(application)
             await application.start()
             if s.webhook_url:
@@ -58,11 +63,54 @@ async def serve(
             else:
                 await application.updater.start_polling(poll_interval=0.0, timeout=20)  # type: ignore[union-attr]
                 log.warning("polling Telegram for updates as @%s", channel.username)
-            await stop.wait()
-            await application.updater.stop()  # type: ignore[union-attr]
-            await application.stop()
+        except Exception as error:  # noqa: BLE001 - every start-up failure: one clear line
+            await _wind_down(application)
+            raise startup_problem(error, opts) from None
+        await stop.wait()
+        await _wind_down(application)
     finally:
         await core.records.close()
+
+
+async def _wind_down(application: Application) -> None:
+    """Stop whatever of the application got started, then shut it down."""
+    try:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+    except Exception:  # noqa: BLE001 - shutting down after a failure: the failure matters
+        log.info("shutting the Telegram application down failed", exc_info=True)
+
+
+async def check_telegram(opts: TelegramOptions) -> None:
+    """Fail early, before any slow work, when Telegram refuses the token or can't be reached."""
+    redact(opts.token)
+    urls = {"base_url": opts.base_url} if opts.base_url else {}
+    try:
+        async with Bot(opts.token, **urls) as bot:
+            await bot.get_me()
+    except Exception as error:  # noqa: BLE001
+        raise startup_problem(error, opts) from None
+
+
+def startup_problem(error: Exception, opts: TelegramOptions) -> StartupError:
+    """One line for a failure to start, naming what to check; the token never in it."""
+    where = (opts.base_url or "https://api.telegram.org").removesuffix("/bot")
+    if isinstance(error, StartupError):
+        return error
+    if isinstance(error, InvalidToken):
+        text = "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (from @BotFather)"
+    elif isinstance(error, NetworkError):
+        text = f"cannot reach Telegram at {where} ({type(error).__name__}: {error})"
+    elif isinstance(error, TelegramError):
+        text = f"Telegram refused to start the bot ({type(error).__name__}: {error})"
+    else:
+        text = f"the Telegram bot could not start ({type(error).__name__}: {error})"
+    secret = opts.token.partition(":")[2]
+    text = text.replace(opts.token, "<token>")
+    return StartupError(text.replace(secret, "<token>") if secret else text)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
 import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from knowledge.errors import CorruptFile
-
 from .base import LoadedDocument, Outline
+from .package import check_package
 from .text import squash
 
 _HEADING_STYLE = re.compile(r"Heading ([1-9])")
@@ -20,8 +18,7 @@ _HEADING_STYLE = re.compile(r"Heading ([1-9])")
 
 def load(path: Path) -> LoadedDocument:
     """Load a Word document: paragraphs and tables in body order."""
-    if not zipfile.is_zipfile(path):
-        raise CorruptFile(path, "not a Word (zip) package")
+    check_package(path, "Word")
     document = docx.Document(str(path))
     outline = Outline()
     for block in document.iter_inner_content():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -13,16 +12,14 @@ from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
 from pptx.slide import Slide
 
-from knowledge.errors import CorruptFile
-
 from .base import LoadedDocument, Section
+from .package import check_package
 from .text import squash
 
 
 def load(path: Path) -> LoadedDocument:
     """Load a PowerPoint deck: slide text frames, tables and speaker notes."""
-    if not zipfile.is_zipfile(path):
-        raise CorruptFile(path, "not a PowerPoint (zip) package")
+    check_package(path, "PowerPoint")
     sections, title = [], ""
     for number, slide in enumerate(pptx.Presentation(str(path)).slides, start=1):
         title_shape = slide.shapes.title

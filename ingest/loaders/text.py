@@ -9,7 +9,7 @@ from pathlib import Path
 from knowledge.errors import UnreadableEncoding
 
 # Han, kana, CJK punctuation and full-width forms: scripts written without spaces between words.
-_CJK = re.compile(
+CJK_TEXT = _CJK = re.compile(
     "[\u2e80-\u2fff\u3000-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0002fa1f]"
 )
@@ -47,6 +47,11 @@ def _looks_like_text(text: str) -> bool:
     if "\x00" in text:
         return False
     return len(_SUSPECT.findall(text)) <= _MAX_SUSPECT_SHARE * len(text)
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a monospaced editor: CJK characters take two."""
+    return len(text) + len(_CJK.findall(text))
 
 
 def squash(text: str) -> str:

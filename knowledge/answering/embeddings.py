@@ -83,6 +83,29 @@ class OpenAIEmbedder:
         return self.embed_passages([text])[0]
 
 
+def _shipped_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
+    """Vectors shipped with the package (the course pack's), keyed as the cache keys them:
+    the content hash, for one model."""
+    if not path.exists():
+        return {}
+    with np.load(path) as data:
+        if f"{model}.keys" not in data:
+            return {}
+        keys, vectors = data[f"{model}.keys"], data[f"{model}.vectors"]
+        return {str(k): v for k, v in zip(keys, vectors, strict=True)}
+
+
+def write_shipped(path: Path, embedders: Sequence[CachedEmbedder], texts: Sequence[str]) -> None:
+    """Write the vectors of `texts` under each embedder's model name (see `_shipped_vectors`)."""
+    arrays: dict[str, np.ndarray] = {}
+    keys = sorted({hashlib.sha256(t.encode()).hexdigest(): t for t in texts}.items())
+    for embedder in embedders:
+        vectors = embedder.embed_passages([t for _, t in keys])
+        arrays[f"{embedder.name}.keys"] = np.array([k for k, _ in keys])
+        arrays[f"{embedder.name}.vectors"] = vectors.astype(np.float32)
+    np.savez_compressed(path, **arrays)
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1, norms)
@@ -91,8 +114,11 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class CachedEmbedder:
     """Embeds each distinct text once per model: vectors are kept by content hash in SQLite."""
 
-    def __init__(self, inner: Embedder, path: Path, batch_size: int = 16) -> None:
+    def __init__(
+        self, inner: Embedder, path: Path, batch_size: int = 16, shipped: Path | None = None
+    ) -> None:
         self.inner = inner
+        self._shipped = _shipped_vectors(shipped, inner.name) if shipped else {}
         self.name = inner.name
         self.batch_size = batch_size
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,8 +162,8 @@ class CachedEmbedder:
         return vector
 
     def _lookup(self, keys: set[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        ordered = list(keys)
+        found = {k: self._shipped[k] for k in keys if k in self._shipped}
+        ordered = [k for k in keys if k not in found]
         with self._lock:
             for start in range(0, len(ordered), 500):
                 part = ordered[start : start + 500]

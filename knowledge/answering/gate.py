@@ -12,16 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
-from knowledge.answering.models import Passage
-from knowledge.answering.query import Query
 from knowledge.answering.retrieval import Retrieved
 from knowledge.answering.text import terms
 from knowledge.answering.write.extractive import best_sentence
-from knowledge.vocabulary import Lang
 
 # feature order: see Evidence.features
-WEIGHTS = (-1.342, 0.017, 1.245, 1.373, -0.184, -0.33, 1.026, 1.271, 0.571)
-THRESHOLD = 0.45
+WEIGHTS = (-1.48, 0.437, 1.2, 1.237, -0.442, -0.22, 0.85, 1.25, 0.686, 0.362)
+THRESHOLD = 0.40
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,8 @@ class Evidence:
     sentence: float  # the sentence scorer's best likelihood: is one sentence an answer?
 
     NAMES = (
-        "bias", "dense", "lexical", "union", "unknown", "shape", "cross", "second", "sentence"
+        "bias", "dense", "lexical", "union", "unknown", "shape", "cross", "second", "sentence",
+        "cross*second",
     )  # fmt: skip
 
     def features(self) -> tuple[float, ...]:
@@ -46,7 +44,7 @@ class Evidence:
         second = (self.second - 0.45) * 5
         return (
             1.0, dense, self.lexical, self.union, self.unknown, self.shape, self.cross, second,
-            self.sentence,
+            self.sentence, self.cross * second,  # across languages the encoder is the witness
         )  # fmt: skip
 
     def probability(self, weights: tuple[float, ...] = WEIGHTS) -> float:
@@ -54,7 +52,8 @@ class Evidence:
         return 1 / (1 + math.exp(-z))
 
 
-def gather(query: Query, lang: Lang, passages: list[Passage], top: int = 3) -> Evidence:
+def gather(retrieved: Retrieved, top: int = 3) -> Evidence:
+    query, lang, passages = retrieved.query, retrieved.question.lang, retrieved.passages
     best = passages[:top]
     if not best:
         return Evidence(
@@ -72,7 +71,7 @@ def gather(query: Query, lang: Lang, passages: list[Passage], top: int = 3) -> E
         shape=shape,
         cross=1.0 if best[0].chunk.lang != lang else 0.0,
         second=max(p.second for p in best),
-        sentence=best_sentence(query, passages[:5]),
+        sentence=best_sentence(retrieved),
     )
 
 
@@ -94,7 +93,7 @@ class EvidenceGate:
     def decide(self, retrieved: Retrieved) -> Decision:
         if not retrieved.passages:
             return Decision(False, 0.0)
-        evidence = gather(retrieved.query, retrieved.question.lang, retrieved.passages)
+        evidence = gather(retrieved)
         p = evidence.probability(self.weights)
         return Decision(p >= self.threshold, p, evidence)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from knowledge.answering.store import ChunkStore
 from knowledge.answering.text import terms
 from knowledge.vocabulary import Lang
 
+Similarity = Callable[[Sequence[str]], np.ndarray]
 _RRF_K = 60
 # Questions about terms themselves ("…英文怎么说", "what's the Chinese for …") are the ones a
 # glossary answers; for every other question its rows would only crowd out explanations.
@@ -53,6 +55,7 @@ class Retriever:
     ) -> None:
         self.store, self.embedder, self.glossary = store, embedder, glossary
         self.second = second  # ranked in memory over the same chunks
+        self._sentences: dict[str, np.ndarray] = {}  # second-encoder vectors of sentences
         self.settings = settings or RetrievalSettings()
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -111,7 +114,31 @@ class Retriever:
         passages = self._search(
             index, question.query, question.lang, k or self.settings.passages, query
         )
-        return Retrieved(question, query, passages)
+        return Retrieved(question, query, passages, self._similarity(question.query))
+
+    def _similarity(self, text: str) -> Similarity | None:
+        """Cosine under the second encoder between the question and any texts (sentences)."""
+        if self.second is None:
+            return None
+        question = self.second.embed_query(text)
+
+        def similar(texts: Sequence[str]) -> np.ndarray:
+            return self._sentence_vectors(texts) @ question
+
+        return similar
+
+    def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        assert self.second is not None
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._sentences]
+        if missing:
+            vectors = self.second.inner.embed_passages(missing)
+            with self._lock:
+                self._sentences.update(zip(missing, vectors, strict=True))
+                while len(self._sentences) > 50_000:  # recent sentences, bounded
+                    self._sentences.pop(next(iter(self._sentences)))
+        with self._lock:
+            return np.array([self._sentences[t] for t in texts], dtype=np.float32)
 
     def search(self, text: str, lang: Lang, k: int = 5) -> list[Passage]:
         """The passages alone, for callers that have no Question at hand."""
@@ -172,6 +199,7 @@ class Retrieved:
     question: Question
     query: Query
     passages: list[Passage]
+    similar: Similarity | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

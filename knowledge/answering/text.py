@@ -11,11 +11,11 @@ from pathlib import Path
 
 import jieba
 
+from knowledge.sentences import split
 from knowledge.vocabulary import CJK as _CJK
 
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[./-][a-z0-9]+)*")
 _SEGMENTS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9][A-Za-z0-9./-]*")
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.;:])\s+(?=[A-Z0-9\"'(\[“])|\n+")
 
 # Words that carry no meaning for retrieval; jieba keeps them as tokens otherwise.
 STOPWORDS = frozenset(
@@ -104,6 +104,5 @@ def _cached_terms(text: str) -> tuple[str, ...]:
 
 
 def sentences(text: str) -> list[str]:
-    """Split a passage into sentences, keeping Chinese and English punctuation."""
-    parts = (p.strip() for p in _SENTENCE_END.split(text))
-    return [p for p in parts if p and len(p) > 1]
+    """A passage's sentences (see knowledge/sentences.py), one-character scraps left out."""
+    return [p for p in split(text) if len(p.strip()) > 1]

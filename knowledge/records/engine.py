@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,19 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_file(path: Path) -> None:
+    """The records file (and a folder made for it) readable by this user only: 0600 / 0700.
+
+    SQLite gives its -wal and -shm files the permissions of the database file."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if extra.exists():
+            os.chmod(extra, 0o600)
+
+
 async def connect(url: str, schema: str | None = None) -> AsyncEngine:
     """An engine on the database at `url`, migrated to the newest schema.
 
@@ -64,7 +78,7 @@ async def connect(url: str, schema: str | None = None) -> AsyncEngine:
             raise ValueError("a schema can only be given for PostgreSQL")
         options["connect_args"] = {"server_settings": {"search_path": schema}}
     if backend == "sqlite" and target.database not in (None, "", ":memory:"):
-        Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(target.database))
     engine = create_async_engine(target, **options)
     if backend == "sqlite":
         _sqlite_setup(engine)

@@ -68,10 +68,12 @@ class QuestionLog(StoreBase):
         return tuple(int(n) for n in row)
 
     async def rate(self, question_id: int, user_id: int, helpful: bool) -> bool:
-        """Rate an answer (a later rating replaces an earlier one); False if no such question."""
+        """The asker rates the answer to their question (a later rating replaces an earlier
+        one); False, and nothing stored, if there is no such question or it isn't theirs."""
         values = dict(question_id=question_id, user_id=user_id, helpful=helpful)
         async with self._sessions.begin() as s:
-            if await s.get(QuestionRow, question_id) is None:
+            asked = await s.get(QuestionRow, question_id)
+            if asked is None or asked.user_id != user_id:
                 return False
             upsert = self._insert(RatingRow).values(**values, created_at=utcnow())
             await s.execute(
@@ -105,11 +107,16 @@ class QuestionLog(StoreBase):
         author_id: int | None,
         author_name: str,
         source_question_id: int | None,
+        standalone: str | None = None,
     ) -> Canonical:
-        """Store an instructor's answer; it closes the feedback on `source_question_id`."""
+        """Store an instructor's answer; it closes the feedback on `source_question_id`.
+
+        `standalone` is the question worded without the asker's details: it replaces their
+        words if they are forgotten."""
         row = CanonicalRow(
             question=question, lang=lang, answer=answer, author_id=author_id,
             author_name=author_name, source_question_id=source_question_id,
+            standalone=standalone or None,
         )  # fmt: skip
         async with self._sessions.begin() as s:
             s.add(row)

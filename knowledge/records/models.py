@@ -85,6 +85,7 @@ class Canonical:
     author_name: str
     source_question_id: int | None
     created_at: datetime
+    standalone: str | None = None  # the question without the asker's details, if written
 
 
 @dataclass(frozen=True)

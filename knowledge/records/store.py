@@ -18,7 +18,7 @@ from .log import QuestionLog
 from .models import CATEGORIES, LANGS, ROLES, Invite, InviteError, User, check_choice
 from .quiz import QuizRecords
 from .reporting import ReportingMixin
-from .tables import InviteRow, QuestionRow, RatingRow, UserRow, utcnow
+from .tables import CanonicalRow, InviteRow, QuestionRow, RatingRow, UserRow, utcnow
 
 USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"})
 
@@ -91,9 +91,20 @@ class Records(QuestionLog, QuizRecords, ReportingMixin):
             return [row.record() for row in await s.scalars(query)]
 
     async def forget(self, user_id: int) -> bool:
-        """Delete the user with their questions and ratings; True if there was such a user."""
+        """Delete the user with their questions, ratings and quiz records; True if there was
+        such a user. A canonical answer to one of their questions stays, no longer linked to
+        it, with their words replaced by its standalone question where it has one."""
         asked = select(QuestionRow.id).where(QuestionRow.user_id == user_id)
         async with self._sessions.begin() as s:
+            theirs_canonical = CanonicalRow.source_question_id.in_(asked)
+            await s.execute(
+                update(CanonicalRow)
+                .where(theirs_canonical, CanonicalRow.standalone.is_not(None))
+                .values(question=CanonicalRow.standalone)
+            )
+            await s.execute(
+                update(CanonicalRow).where(theirs_canonical).values(source_question_id=None)
+            )
             theirs = or_(RatingRow.user_id == user_id, RatingRow.question_id.in_(asked))
             await s.execute(delete(RatingRow).where(theirs))
             await s.execute(delete(QuestionRow).where(QuestionRow.user_id == user_id))

@@ -136,11 +136,12 @@ class CanonicalRow(Base):
         Integer, ForeignKey("questions.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    standalone: Mapped[str | None] = mapped_column(Text)  # migration 0003
 
     def record(self) -> Canonical:
         return Canonical(
             self.id, self.question, self.lang, self.answer, self.author_id, self.author_name,
-            self.source_question_id, self.created_at,
+            self.source_question_id, self.created_at, self.standalone,
         )  # fmt: skip
 
 

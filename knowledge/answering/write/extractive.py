@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from knowledge.answering.glossary import Glossary
 from knowledge.answering.models import Answer, Citation, Passage
 from knowledge.answering.query import Concept, Query
-from knowledge.answering.retrieval import Retrieved
+from knowledge.answering.retrieval import Retrieved, Similarity
 from knowledge.answering.text import sentences, terms
 from knowledge.vocabulary import Lang, has_cjk, shorten
 
@@ -29,7 +29,7 @@ FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from th
 TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
 
 # feature order: see _features; fitted on the dev sets (bench/calibrate.py)
-SENTENCE_WEIGHTS = (-1.224, 0.816, 0.967, 0.507, 1.123, 0.491, 0.678, 0.026, 0.676)
+SENTENCE_WEIGHTS = (-1.366, 0.643, 0.723, 0.445, 1.018, 0.526, 0.144, -0.059, 0.622, 1.001)
 _LEANS_BACK = re.compile(
     r"^(this|these|that|those|it|they|such|the (above|former|latter|same)|in (this|that) case|"
     r"however|otherwise|then|also|该|此|这|上述|前款|其|但|如|否则|同时)\b",
@@ -40,14 +40,18 @@ _LIST_ITEM = re.compile(
 )
 
 
+_CJK_STOPS = set("。！？；：，、）」』”")
+
+
 @dataclass(frozen=True)
 class AnswerSettings:
     # About a phone screen: Chinese packs about twice the meaning per character.
-    max_chars_zh: int = 300
-    max_chars_en: int = 600
+    max_chars_zh: int = 320
+    max_chars_en: int = 560
     max_citations: int = 3
     keep_ratio: float = 0.5  # further sentences need this share of the best one's score
     next_bonus: float = 0.2  # the sentence after a chosen one is likelier to continue it
+    foreign_factor: float = 0.85  # other-language sentences, when own-language ones exist
 
     def limit(self, lang: Lang) -> int:
         return self.max_chars_zh if lang == "zh" else self.max_chars_en
@@ -67,9 +71,10 @@ class Sentence:
     text: str
     terms: frozenset[str]
     list_item: bool
+    similarity: float = 0.0  # to the question, under the cross-language encoder
 
 
-def candidates(passages: list[Passage]) -> list[Sentence]:
+def candidates(passages: list[Passage], similar: Similarity | None = None) -> list[Sentence]:
     out: list[Sentence] = []
     for rank, passage in enumerate(passages):
         index = 0
@@ -81,6 +86,9 @@ def candidates(passages: list[Passage]) -> list[Sentence]:
             for text in sentences(line) or [line]:
                 out.append(Sentence(rank, line_no, index, text, frozenset(terms(text)), item))
                 index += 1
+    if similar is not None and out:
+        sims = similar([s.text for s in out])
+        out = [replace(s, similarity=float(v)) for s, v in zip(out, sims, strict=True)]
     return out
 
 
@@ -102,6 +110,7 @@ def features(
         max(passage.second - 0.3, 0.0) * 2,
         1.0 / (1 + sentence.index),
         min(len(sentence.text), 400) / 200,
+        max(sentence.similarity - 0.2, 0.0) * 3,
     )
 
 
@@ -111,13 +120,14 @@ def likelihood(x: tuple[float, ...], weights: tuple[float, ...] = SENTENCE_WEIGH
 
 
 def best_sentence(
-    query: Query, passages: list[Passage], weights: tuple[float, ...] = SENTENCE_WEIGHTS
+    retrieved: Retrieved, top: int = 5, weights: tuple[float, ...] = SENTENCE_WEIGHTS
 ) -> float:
     """The likeliest answering sentence's score: the gate's clearest sign of an answer."""
+    query, passages = retrieved.query, retrieved.passages[:top]
     return max(
         (
             likelihood(features(s, clause, query, passages[s.rank]), weights)
-            for s in candidates(passages)
+            for s in candidates(passages, retrieved.similar)
             for clause in query.clauses
         ),
         default=0.0,
@@ -138,60 +148,66 @@ class ExtractiveWriter:
         """The sentences that answer each part of the question, cited, about a screen long."""
         question, query, passages = retrieved.question, retrieved.query, retrieved.passages
         lang = question.lang
-        pool = candidates(passages)
+        pool = candidates(passages, retrieved.similar)
         if not pool:
             return refusal(question.text, lang, passages)
         budget = self.settings.limit(lang)
-        scores = {
-            s: max(
-                likelihood(features(s, clause, query, passages[s.rank]), self.weights)
-                for clause in query.clauses
-            )
-            for s in pool
-        }
+        # A passage in the asker's language is preferred to its twin in the other language.
+        own_language = any(p.chunk.lang == lang for p in passages)
+
+        def score(s: Sentence, clause: list[Concept]) -> float:
+            value = likelihood(features(s, clause, query, passages[s.rank]), self.weights)
+            foreign = own_language and passages[s.rank].chunk.lang != lang
+            return value * (self.settings.foreign_factor if foreign else 1.0)
+
+        scores = {s: max(score(s, clause) for clause in query.clauses) for s in pool}
         chosen: list[Sentence] = []
         for clause in query.clauses:  # each part of the question gets its own best sentence
-            best = max(
-                pool,
-                key=lambda s: likelihood(
-                    features(s, clause, query, passages[s.rank]), self.weights
-                ),
-            )
+            best = max(pool, key=lambda s: score(s, clause))
             if best not in chosen:
                 chosen += [s for s in _with_context(best, pool) if s not in chosen]
         top = max(scores.values())
         used = sum(len(s.text) for s in chosen)
         # Then the screen fills with the likeliest others, the chosen sentences' next first.
         following = {(s.rank, s.index + 1) for s in chosen}
+        bonus = self.settings.next_bonus
         ranked = sorted(
-            pool,
-            key=lambda s: (
-                -(scores[s] + (self.settings.next_bonus if (s.rank, s.index) in following else 0))
-            ),
+            pool, key=lambda s: -(scores[s] + (bonus if (s.rank, s.index) in following else 0))
         )
         for s in ranked:
             if s in chosen or scores[s] < top * self.settings.keep_ratio:
+                continue
+            ranks = {c.rank for c in chosen}
+            if s.rank not in ranks and len(ranks) >= self.settings.max_citations:
                 continue
             if used + len(s.text) > budget:
                 continue
             chosen.append(s)
             used += len(s.text)
         chosen += _list_after(chosen, pool, budget - used)
-        return self._compose(retrieved, chosen)
+        return self._compose(retrieved, chosen, scores)
 
-    def _compose(self, retrieved: Retrieved, chosen: list[Sentence]) -> Answer:
+    def _compose(
+        self, retrieved: Retrieved, chosen: list[Sentence], scores: dict[Sentence, float]
+    ) -> Answer:
         question, passages, lang = retrieved.question, retrieved.passages, retrieved.question.lang
         order = sorted(chosen, key=lambda s: (s.rank, s.index))
+        best = {r: max(scores[s] for s in chosen if s.rank == r) for r in {s.rank for s in chosen}}
         numbers: dict[int, int] = {}
         parts: list[str] = []
-        cap = self.settings.limit(lang) * 2
-        for rank in dict.fromkeys(s.rank for s in order):
-            numbers[rank] = len(numbers) + 1
+        room = self.settings.limit(lang)  # the whole answer fits about a screen
+        for rank in sorted(best, key=lambda r: -best[r]):  # the likeliest passage first
             text = _join([s for s in order if s.rank == rank])
-            text = text if len(text) <= cap else shorten(text, cap)
             foreign = passages[rank].chunk.lang != lang
-            prefix = FOREIGN_SOURCE[lang] if foreign else ""
             note = self._terms_note(text, lang) if foreign else ""
+            prefix = FOREIGN_SOURCE[lang] if foreign else ""
+            if parts and room < 60:
+                break
+            if len(text) + len(note) > room:
+                note = ""
+                text = shorten(text, max(room, 60))
+            room -= len(prefix) + len(text) + len(note) + 5
+            numbers[rank] = len(numbers) + 1
             parts.append(f"{prefix}{text} [{numbers[rank]}]{note}")
         for rank, passage in enumerate(passages):  # other documents retrieved: see also
             if len(numbers) >= self.settings.max_citations:
@@ -251,7 +267,7 @@ def _join(group: list[Sentence]) -> str:
             out = s.text
         elif s.list_item or (previous.line != s.line and previous.list_item):
             out += "\n" + s.text
-        elif has_cjk(s.text[:1]) or has_cjk(out[-1:]):
+        elif has_cjk(s.text[:1]) or has_cjk(out[-1:]) or out[-1:] in _CJK_STOPS:
             out += s.text
         else:
             out += " " + s.text
