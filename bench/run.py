@@ -22,7 +22,7 @@ from bench.devsets import dev_sets
 from bot.bootstrap import App, build
 from bot.settings import Settings
 from ingest.chunking import chunk_document
-from ingest.loaders import load
+from ingest.loaders import SUFFIXES, load
 from ingest.pipeline import expand
 from knowledge.answering.embeddings import BundledE5
 from knowledge.answering.evaluation import load_questions, percentile, score
@@ -38,7 +38,8 @@ def make_app(home: Path, cache: Path | None = None) -> App:
 
 
 def files_in(folder: Path) -> list[Path]:
-    return [path for path, _ in expand([folder])]
+    """The loadable files of a folder (the pack's folder also holds its vectors)."""
+    return [path for path, _ in expand([folder]) if path.suffix.lower() in SUFFIXES]
 
 
 def ask_all(app: App, questions: list[dict]) -> list[dict]:

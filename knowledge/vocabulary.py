@@ -8,6 +8,9 @@ from typing import Literal
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 MB = 1024 * 1024
+# The alliance's six talent categories and the five proficiency levels of its competency model.
+CATEGORIES = ("research", "management", "application", "education", "editorial", "international")
+LEVELS = (1, 2, 3, 4, 5)  # Aware, Understand, Apply, Proficient, Expert
 
 # Han (with extensions A and the compatibility block): the script written without spaces.
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

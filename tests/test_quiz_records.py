@@ -196,8 +196,6 @@ async def test_polls_are_kept_by_id(records: Records):
     ref = PollRef("p1", 1, quiz, "a", chat_id=-100, message_id=None)
     await records.save_poll(ref)
     assert await records.poll("p1") == ref and await records.poll("p2") is None
-    assert await records.set_poll_message("p1", 55)
-    assert (await records.poll("p1")).message_id == 55
 
 
 async def test_forget_removes_everything_quiz_related(records: Records):

@@ -14,10 +14,10 @@ from typing import Protocol
 
 from knowledge.answering.retrieval import Retrieved
 from knowledge.answering.text import terms
-from knowledge.answering.write.extractive import best_sentence
+from knowledge.answering.write.extractive import best_sentences
 
 # feature order: see Evidence.features
-WEIGHTS = (-1.48, 0.437, 1.2, 1.237, -0.442, -0.22, 0.85, 1.25, 0.686, 0.362)
+WEIGHTS = (-1.449, 0.527, 1.204, 1.231, -0.419, -0.474, 0.883, 1.211, 0.725, 0.352)
 THRESHOLD = 0.40
 
 
@@ -27,7 +27,7 @@ class Evidence:
     lexical: float  # best share of the question found in one passage
     union: float  # share of the question found across the top passages together
     unknown: float  # share of the question the materials never mention
-    shape: float  # +1 an answer-shaped sentence is there, -1 expected but absent, 0 n/a
+    shape: float  # +1 a likeliest sentence has the asked shape, -1 none has, 0 nothing asked
     cross: float  # 1 when the best passage is in the other language
     second: float  # best cosine similarity under the cross-language encoder
     sentence: float  # the sentence scorer's best likelihood: is one sentence an answer?
@@ -60,9 +60,10 @@ def gather(retrieved: Retrieved, top: int = 3) -> Evidence:
             0.0, 0.0, 0.0, query.unknown, -1.0 if query.shapes else 0.0, 0.0, 0.0, 0.0
         )  # fmt: skip
     joined = "\n".join(p.chunk.text for p in best)
-    shape = 0.0
+    likeliest = best_sentences(retrieved)
+    shape = 0.0  # is a sentence of the asked shape among the likeliest? (near misses: no)
     if query.shapes:
-        shape = 1.0 if query.shape_match(joined) else -1.0
+        shape = 1.0 if any(query.shape_match(s.text) for _, s in likeliest) else -1.0
     return Evidence(
         dense=max(p.dense for p in best),
         lexical=max(p.lexical for p in best),
@@ -71,7 +72,7 @@ def gather(retrieved: Retrieved, top: int = 3) -> Evidence:
         shape=shape,
         cross=1.0 if best[0].chunk.lang != lang else 0.0,
         second=max(p.second for p in best),
-        sentence=best_sentence(retrieved),
+        sentence=likeliest[0][0] if likeliest else 0.0,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from knowledge.vocabulary import LANGS, LEVELS  # noqa: F401 (re-exported)
+
 Kind = Literal["single", "multiple", "truefalse", "short"]
 Status = Literal["draft", "published", "retired"]
 BLOOM = ("remember", "understand", "apply", "analyze", "evaluate", "create")
@@ -55,8 +57,6 @@ class Question:
 
 KINDS = ("single", "multiple", "truefalse", "short")
 STATUSES = ("draft", "published", "retired")
-LANGS = ("zh", "en")
-LEVELS = (1, 2, 3, 4, 5)  # Aware, Understand, Apply, Proficient, Expert
 TRUE_FALSE = {"zh": ("对", "错"), "en": ("True", "False")}  # the options of a truefalse question
 
 

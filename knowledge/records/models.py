@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from knowledge.vocabulary import CATEGORIES, LANGS  # noqa: F401 (re-exported)
+
 ROLES = ("trainee", "instructor", "admin")  # in rising order of rights
-CATEGORIES = ("research", "management", "application", "education", "editorial", "international")
-LANGS = ("zh", "en")
 INVITE_REASONS = ("unknown", "expired", "used_up", "revoked")
 
 

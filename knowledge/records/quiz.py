@@ -267,8 +267,3 @@ class QuizRecords(StoreBase):
             return PollRef(
                 row.poll_id, row.user_id, row.session_id, row.item_id, row.chat_id, row.message_id
             )
-
-    async def set_poll_message(self, poll_id: str, message_id: int) -> bool:
-        change = update(PollRow).where(PollRow.poll_id == poll_id).values(message_id=message_id)
-        async with self._sessions.begin() as s:
-            return (await s.execute(change)).rowcount > 0

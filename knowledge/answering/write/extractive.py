@@ -56,6 +56,10 @@ class AnswerSettings:
     def limit(self, lang: Lang) -> int:
         return self.max_chars_zh if lang == "zh" else self.max_chars_en
 
+    def budget(self, lang: Lang, parts: int) -> int:
+        """A question in two parts gets half a screen more for its second part."""
+        return int(self.limit(lang) * min(1.5, 1 + 0.5 * (parts - 1)))
+
 
 def refusal(question: str, lang: Lang, passages: list[Passage] | None = None) -> Answer:
     return Answer(question, REFUSAL[lang], True, lang, (), passages=tuple(passages or ()))
@@ -119,19 +123,22 @@ def likelihood(x: tuple[float, ...], weights: tuple[float, ...] = SENTENCE_WEIGH
     return 1 / (1 + math.exp(-z))
 
 
-def best_sentence(
-    retrieved: Retrieved, top: int = 5, weights: tuple[float, ...] = SENTENCE_WEIGHTS
-) -> float:
-    """The likeliest answering sentence's score: the gate's clearest sign of an answer."""
+def best_sentences(
+    retrieved: Retrieved, top: int = 5, n: int = 5, weights: tuple[float, ...] = SENTENCE_WEIGHTS
+) -> list[tuple[float, Sentence]]:
+    """The n likeliest answering sentences of the top passages, best first: the gate's
+    clearest sign of an answer (and, by their shape, of a near miss)."""
     query, passages = retrieved.query, retrieved.passages[:top]
-    return max(
+    scored = [
         (
-            likelihood(features(s, clause, query, passages[s.rank]), weights)
-            for s in candidates(passages, retrieved.similar)
-            for clause in query.clauses
-        ),
-        default=0.0,
-    )
+            max(
+                likelihood(features(s, c, query, passages[s.rank]), weights) for c in query.clauses
+            ),
+            s,
+        )
+        for s in candidates(passages, retrieved.similar)
+    ]
+    return sorted(scored, key=lambda pair: -pair[0])[:n]
 
 
 class ExtractiveWriter:
@@ -151,7 +158,7 @@ class ExtractiveWriter:
         pool = candidates(passages, retrieved.similar)
         if not pool:
             return refusal(question.text, lang, passages)
-        budget = self.settings.limit(lang)
+        budget = self.settings.budget(lang, len(query.clauses))
         # A passage in the asker's language is preferred to its twin in the other language.
         own_language = any(p.chunk.lang == lang for p in passages)
 
@@ -178,7 +185,10 @@ class ExtractiveWriter:
             if s in chosen or scores[s] < top * self.settings.keep_ratio:
                 continue
             ranks = {c.rank for c in chosen}
-            if s.rank not in ranks and len(ranks) >= self.settings.max_citations:
+            if (
+                s.rank not in ranks
+                and len(ranks) >= self.settings.max_citations + len(query.clauses) - 1
+            ):
                 continue
             if used + len(s.text) > budget:
                 continue
@@ -195,7 +205,7 @@ class ExtractiveWriter:
         best = {r: max(scores[s] for s in chosen if s.rank == r) for r in {s.rank for s in chosen}}
         numbers: dict[int, int] = {}
         parts: list[str] = []
-        room = self.settings.limit(lang)  # the whole answer fits about a screen
+        room = self.settings.budget(lang, len(retrieved.query.clauses))  # about a screen
         for rank in sorted(best, key=lambda r: -best[r]):  # the likeliest passage first
             text = _join([s for s in order if s.rank == rank])
             foreign = passages[rank].chunk.lang != lang
