@@ -64,7 +64,16 @@ class UnparsableFile(Exception):
 
 
 Parser = Callable[[str, Path], list[Entry]]
-META_KEYS = ("competencies", "level", "bloom", "source", "clause", "lang", "status", "id")
+META_KEYS: tuple[str, ...] = (
+    "competencies",
+    "level",
+    "bloom",
+    "source",
+    "clause",
+    "lang",
+    "status",
+    "id",
+)
 META_KEYS += ("explanation", "feedback")
 _META = re.compile(r"^@(\w+)\s*:\s*(.*)$")
 

@@ -101,7 +101,8 @@ def _question(raw: str) -> dict[str, object]:
         text = text[title.end() :]
         if _restore(title[1]).strip():
             fields["id"] = _restore(title[1]).strip()
-    is_html = (_FORMAT.match(text) or [None, ""])[1].lower() == "html"
+    declared = _FORMAT.match(text)
+    is_html = declared is not None and declared[1].lower() == "html"
     text = _FORMAT.sub("", text, count=1)
     opens, closes = text.count("{"), text.count("}")
     if opens == 0:

@@ -103,7 +103,7 @@ def write_shipped(path: Path, embedders: Sequence[CachedEmbedder], texts: Sequen
         vectors = embedder.embed_passages([t for _, t in keys])
         arrays[f"{embedder.name}.keys"] = np.array([k for k, _ in keys])
         arrays[f"{embedder.name}.vectors"] = vectors.astype(np.float32)
-    np.savez_compressed(path, **arrays)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy stubs: **kwds vs allow_pickle
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

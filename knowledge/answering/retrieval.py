@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from knowledge.answering.ask import Question
-from knowledge.answering.embeddings import Embedder
+from knowledge.answering.embeddings import CachedEmbedder, Embedder
 from knowledge.answering.glossary import Glossary
 from knowledge.answering.lexical import BM25
 from knowledge.answering.models import Chunk, Passage
@@ -51,7 +51,7 @@ class Retriever:
         embedder: Embedder,
         glossary: Glossary,
         settings: RetrievalSettings | None = None,
-        second: Embedder | None = None,
+        second: CachedEmbedder | None = None,
     ) -> None:
         self.store, self.embedder, self.glossary = store, embedder, glossary
         self.second = second  # ranked in memory over the same chunks

@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -25,7 +26,7 @@ from chromadb.config import Settings  # noqa: E402
 
 _CHUNKS = "stdtutor_chunks"
 _CATALOG = "stdtutor_documents"
-_NO_VECTOR = [0.0]  # catalog records carry no meaning in vector space
+_NO_VECTOR = np.zeros((1, 1), dtype=np.float32)  # catalog records carry no meaning in vector space
 
 
 def open_client(path: Path | None = None, url: str | None = None) -> chromadb.ClientAPI:
@@ -67,7 +68,7 @@ class ChunkStore:
 
     def activate(self, info: DocumentInfo) -> None:
         """Make `info.version` the version searches see (a single-record upsert)."""
-        self._catalog.upsert(ids=[info.doc_id], embeddings=[_NO_VECTOR], metadatas=[asdict(info)])
+        self._catalog.upsert(ids=[info.doc_id], embeddings=_NO_VECTOR, metadatas=[asdict(info)])
 
     def deactivate(self, doc_id: str) -> None:
         self._catalog.delete(ids=[doc_id])
@@ -93,11 +94,10 @@ class ChunkStore:
     def active_chunks(self, versions: Sequence[str]) -> list[Chunk]:
         if not versions:
             return []
-        got = self._chunks.get(
-            where={"version": {"$in": list(versions)}}, include=["documents", "metadatas"]
-        )
+        where: Any = {"version": {"$in": list(versions)}}
+        got = self._chunks.get(where=where, include=["documents", "metadatas"])
         chunks = [
-            _chunk(i, t, m)
+            _chunk(i, t, dict(m))
             for i, t, m in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             )

@@ -48,7 +48,8 @@ def progress_png(model: CompetencyModel, category: str | None, mastery: dict[str
         (c, targets[leaf.id]) for c, leaf in zip(codes, leaves, strict=True) if targets.get(leaf.id)
     ]
     if marks:
-        ax.scatter(*zip(*marks, strict=True), marker="_", s=900, linewidths=3, color="#222222",
+        xs, ys = zip(*marks, strict=True)
+        ax.scatter(xs, ys, marker="_", s=900, linewidths=3, color="#222222",
                    label="target", zorder=3)  # fmt: skip
     ax.set_ylim(0, HIGHEST)
     ax.set_ylabel("level (1-5)")

@@ -255,7 +255,9 @@ def _check_links(
         for node in listed.value if isinstance(listed, SequenceNode) else ():
             if isinstance(node, ScalarNode) and node.value not in declared:
                 r.bad(node, f"competency {cid!r}: no prerequisite {node.value!r}")
-    parents = {c.id: (c.parent,) if c.parent else () for c in competencies.values()}
+    parents: dict[str, tuple[str, ...]] = {
+        c.id: (c.parent,) if c.parent else () for c in competencies.values()
+    }
     needs = {c.id: c.prerequisites for c in competencies.values()}
     for key, edges in (("parent", parents), ("prerequisites", needs)):
         for cycle in _cycles(edges):

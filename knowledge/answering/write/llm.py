@@ -41,11 +41,12 @@ Last message: {question}"""
 def chat_model(model: str, base_url: str | None, api_key: str, timeout: float):
     """A LangChain ChatOpenAI client; no retries: a slow model falls back to extracts."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
         model=model,
         base_url=base_url,
-        api_key=api_key,
+        api_key=SecretStr(api_key),
         timeout=timeout,
         max_retries=0,
         temperature=0,
