@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from ingest.chunking import chunk_document, doc_id_for, document_lang
 from ingest.loaders import SUFFIXES, load
+from knowledge.answering.ask import visible
 from knowledge.answering.embeddings import CachedEmbedder
 from knowledge.answering.models import DocumentInfo
 from knowledge.answering.store import ChunkStore
@@ -96,7 +97,7 @@ class Ingestor:
 
         `progress(done, total)` is called as passages are embedded (from this thread).
         """
-        name = name or path.name
+        name = display_name(name or path.name)
         try:
             size = path.stat().st_size
             if size > self.max_bytes:
@@ -171,6 +172,12 @@ class Ingestor:
         self.store.drop_other_versions(match.doc_id, keep=None)
         self.on_change()
         return match
+
+
+def display_name(name: str) -> str:
+    """A document's name as people will see it: direction overrides, zero-width and control
+    characters out (they could make `/materials` show one name for another)."""
+    return visible(name).strip() or "document"
 
 
 def expand(paths: Iterable[Path]) -> Iterable[tuple[Path, bool]]:

@@ -326,3 +326,12 @@ def test_dev_corpus_chunks_start_and_end_at_sentence_boundaries(path: Path) -> N
         end = last_line(text)
         assert SENTENCE_END.search(text) or any(ln.endswith(end) for ln in lines), text
         assert estimate_tokens(text) <= MAX_TOKENS
+
+
+def test_document_names_lose_direction_overrides_and_invisible_characters(tmp_path, make_app):
+    """`/materials` must not show one name for another ("notes‮dm.exe" reads "notesexe.md")."""
+    spoof = tmp_path / "notes\u202egpj\u200b.md"
+    spoof.write_text("# Notes\n\nThe calibration interval is 90 days.\n", encoding="utf-8")
+    app = make_app()
+    assert not app.ingestor.ingest([spoof]).failed
+    assert [d.doc for d in app.store.documents()] == ["notesgpj.md"]

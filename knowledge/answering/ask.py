@@ -30,6 +30,11 @@ class Question:
         return self.standalone or self.text
 
 
+def visible(text: str) -> str:
+    """The text without its invisible characters (direction overrides, zero-width, controls)."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+
+
 def normalise(text: str) -> str:
     """NFC, invisible characters out, whitespace collapsed."""
     text = _INVISIBLE.sub(" ", unicodedata.normalize("NFC", text))
