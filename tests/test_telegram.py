@@ -132,6 +132,8 @@ async def test_a_long_canonical_answer_is_split_and_its_html_escaped(bot):
         "<b>注意</b> & 请看 <br> 通知。" + "课程表每周一更新 <以通知为准> & 以基地公告为准。" * 150
     )
     await bot.say(INSTRUCTOR, answer)
+    told = f"老师回答了你的问题“{question}”"  # the asker is told, as the refusal promised
+    await until(lambda: any(m["text"].startswith(told) for m in bot.api.sent(ANN)))
 
     parts = await bot.say(ANN, "明天苏州天气怎么样")
     assert len(parts) >= 2

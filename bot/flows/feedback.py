@@ -7,8 +7,9 @@ import json
 import re
 from collections.abc import AsyncIterator
 
-from bot.events import Reply
+from bot.events import Notice, Reply
 from bot.flows import Ctx, Route, buttons, number
+from bot.texts import say
 
 T = {
     "no_feedback": (
@@ -31,8 +32,13 @@ T = {
         "Saved. From now on I'll give this answer to “{question}” and close paraphrases.",
     ),
     "nothing_pending": ("没有进行中的操作。", "Nothing to cancel."),
+    "answered_for_you": (
+        "老师回答了你的问题“{question}”：\n\n{answer}",
+        "An instructor answered your question “{question}”:\n\n{answer}",
+    ),
 }
 ANSWER_PREVIEW = 300
+NOTICE_CHARS = 3000  # one message; asking again shows the whole answer
 STANDALONE = re.compile(r"\A\s*(?:Q|问)\s*[:：]\s*(?P<q>[^\n]+)\n+(?P<a>.+)\Z", re.I | re.S)
 
 
@@ -84,6 +90,10 @@ async def pending_text(ctx: Ctx) -> AsyncIterator[Reply]:
     if ctx.core.canonical is not None:
         await asyncio.to_thread(ctx.core.canonical.add, canonical)
     yield ctx.reply(ctx.say("saved", T, question=record.question), kind="info")
+    if record.user_id != ctx.user.id:  # the asker gets the answer they were promised
+        shown = answer if len(answer) <= NOTICE_CHARS else answer[:NOTICE_CHARS] + "…"
+        told = say("answered_for_you", record.lang, T, question=record.question, answer=shown)
+        yield Notice(record.user_id, told, record.lang)
 
 
 async def cancel(ctx: Ctx) -> AsyncIterator[Reply]:

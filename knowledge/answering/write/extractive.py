@@ -21,9 +21,10 @@ from knowledge.answering.text import sentences, terms
 from knowledge.vocabulary import Lang, has_cjk, shorten
 
 REFUSAL = {
-    "zh": "课程资料里没有找到这个问题的答案，我不想凭空猜测。需要的话，我可以把问题转给老师。",
+    "zh": "课程资料里没有找到这个问题的答案，我不想凭空猜测。"
+    "问题已转给老师，老师回答后我会在这里告诉你。",
     "en": "The course materials don't cover this, and I won't guess. "
-    "I can pass your question to an instructor if you like.",
+    "I've passed your question to an instructor; their answer will come here.",
 }
 FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from the Chinese materials) "}
 TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
