@@ -224,3 +224,25 @@ class Encoders:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.primary.embed_query(text)
+
+
+class HashEmbedder:
+    """The fake beside the Embedder port: deterministic vectors from hashed retrieval terms, no
+    model, microseconds a text. Texts that share terms are near; for tests of flows, not of
+    answer quality."""
+
+    def __init__(self, name: str = "hash-terms", dim: int = 256) -> None:
+        self.name, self.dim = name, dim
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        from knowledge.answering.text import terms
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for term in terms(text) or [text]:
+                digest = hashlib.blake2b(term.encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
+        return _normalise(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
