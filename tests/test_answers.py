@@ -24,7 +24,8 @@ def assert_citations_resolve(answer: Answer) -> None:
     for c in answer.citations:
         assert (c.doc, c.section) in retrieved
         assert any(
-            c.snippet.rstrip("…")[:40] in " ".join(p.chunk.text.split()) for p in answer.passages
+            " ".join(c.snippet.split()).rstrip("…")[:40] in " ".join(p.chunk.text.split())
+            for p in answer.passages
         )
 
 

@@ -162,10 +162,12 @@ def test_answer_lists_cited_and_further_sources() -> None:
     assert body == "标准是文件[1]，见 <b>导则</b>[3]。"
     lines = sources.split("\n")
     assert lines[0] == "<b>出处</b>"
-    assert lines[1] == "[1] 标准化工作导则 · 3 术语和定义 · p. 5 — <i>GB-T-1.1.pdf</i>"
-    assert lines[2] == "[3] Course notes — <i>notes.md</i>"
+    # a short human title, never the file name
+    assert lines[1] == "[1] 标准化工作导则 · 3 术语和定义 · p. 5"
+    assert lines[2] == "[3] Course notes"
     assert lines[3] == "<b>另见</b>"
-    assert lines[4:] == ["[2] ISO/IEC Guide 2 · 3 Standards · p. 12 — <i>guide-2.pdf</i>"]
+    assert lines[4:] == ["[2] ISO/IEC Guide 2 · 3 Standards · p. 12"]
+    assert ".pdf" not in zh and ".md" not in zh
 
     en = answer_html("A standard is a document [2] <b>.", CITES, "en")
     assert_valid(en)
@@ -177,12 +179,19 @@ def test_answer_lists_cited_and_further_sources() -> None:
 def test_sources_view_quotes_each_snippet() -> None:
     html = sources_html(CITES, "en")
     assert_valid(html)
-    assert "<b>[2] ISO/IEC Guide 2</b>\n3 Standards · p. 12 — <i>guide-2.pdf</i>" in html
+    assert "<b>[2] ISO/IEC Guide 2</b>\n3 Standards · p. 12" in html and ".pdf" not in html
     assert "<blockquote>standard: document, &lt;est&gt;</blockquote>" in html
     assert "<blockquote>A &amp; B</blockquote>" in html
     long = Citation(4, "d.pdf", "T", "S", 1, "很长的段落。" * 100)
     assert "<blockquote expandable>" in sources_html([long], "zh")
     assert sources_html([], "zh") == "没有出处。"
+
+
+def test_a_bilingual_title_is_shown_in_the_readers_language() -> None:
+    c = Citation(1, "iso_iec_stages.md", "ISO/IEC 标准制定阶段 / ISO and IEC stages", "", None, "x")
+    assert "[1] ISO/IEC 标准制定阶段" in answer_html("见[1]。", [c], "zh")
+    assert "[1] ISO and IEC stages" in answer_html("See [1].", [c], "en")
+    assert "iso_iec_stages.md" not in sources_html([c], "en")
 
 
 def test_long_sources_view_splits_between_sources() -> None:

@@ -67,13 +67,16 @@ async def test_a_question_gets_typing_then_a_cited_answer_with_sources_and_ratin
     assert methods.index("sendChatAction") < methods.index("sendMessage")
     assert answer["parse_mode"] == "HTML"
     assert "研究型" in answer["plain_text"] and "[1]" in answer["plain_text"]
-    assert "出处" in answer["plain_text"] and "alliance_zh.md" in answer["plain_text"]
+    assert "出处\n[1] 苏州标准化产教融合联盟简介 · " in answer["plain_text"]  # a title, not a file
+    assert ".md" not in answer["plain_text"]
     qid = button_data(answer)[0].split(":")[1]
     assert button_data(answer) == [f"src:{qid}", f"up:{qid}", f"dn:{qid}", f"qz:{qid}"]
 
     [sources] = await bot.press(ANN, answer, f"src:{qid}")
     assert "联盟聚焦六类人才的标准化培养" in sources["plain_text"]
-    assert "alliance_zh.md" in sources["plain_text"]
+    assert (
+        "苏州标准化产教融合联盟简介" in sources["plain_text"] and ".md" not in sources["plain_text"]
+    )
 
     await bot.press(ANN, answer, f"dn:{qid}")
     [ack] = await bot.api.wait_for(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from html import unescape
 
 from knowledge.answering.models import Citation
+from knowledge.vocabulary import has_cjk
 
 _LABELS = {"en": ("Sources", "See also", "No sources."), "zh": ("出处", "另见", "没有出处。")}
 
@@ -137,15 +138,26 @@ def answer_html(
     for heading, group in ((labels[0], cited), (labels[1], further)):
         if group:
             lines.append(f"<b>{heading}</b>")
-            lines.extend(_source_line(c) for c in group)
+            lines.extend(_source_line(c, lang) for c in group)
     return body + "\n\n" + "\n".join(lines) if lines else body
 
 
-def _source_line(c: Citation) -> str:
+def _source_line(c: Citation, lang: str) -> str:
+    """A short human title ("《标准化法》· 五类标准"), never the file name."""
     section = c.section.split(" > ")[-1]  # the full heading path is in the Sources view
-    parts = (_clip(c.title, 60), _clip(section, 40), _page(c))
-    doc = f" — <i>{escape(c.doc)}</i>" if c.doc else ""
-    return f"[{c.n}] " + escape(" · ".join(p for p in parts if p)) + doc
+    parts = (_clip(human_title(c, lang), 60), _clip(section, 40), _page(c))
+    return f"[{c.n}] " + escape(" · ".join(p for p in parts if p))
+
+
+def human_title(c: Citation, lang: str) -> str:
+    """A bilingual title ("中文 / English") in the reader's language; the file name only when
+    a document has no title at all."""
+    parts = [p.strip() for p in c.title.split(" / ") if p.strip()]
+    if len(parts) == 2:
+        zh_first = has_cjk(parts[0]) and not has_cjk(parts[1])
+        mine = parts[0] if (lang == "zh") == zh_first else parts[1]
+        return mine
+    return c.title or c.doc
 
 
 def _clip(text: str, width: int) -> str:
@@ -163,11 +175,10 @@ def sources_html(citations: Sequence[Citation], lang: str) -> str:
     blocks = []
     for c in citations:
         where = escape(" · ".join(p for p in (c.section, _page(c)) if p))
-        where = " — ".join(p for p in (where, f"<i>{escape(c.doc)}</i>" if c.doc else "") if p)
         quote = escape(c.snippet.strip())
         opening = "<blockquote expandable>" if len(quote) > 300 else "<blockquote>"
         quote = quote and f"{opening}{quote}</blockquote>"
-        lines = (f"<b>[{c.n}] {escape(c.title or c.doc)}</b>", where, quote)
+        lines = (f"<b>[{c.n}] {escape(human_title(c, lang))}</b>", where, quote)
         blocks.append("\n".join(line for line in lines if line))
     return "\n\n".join(blocks)
 

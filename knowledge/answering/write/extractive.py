@@ -287,4 +287,4 @@ def _join(group: list[Sentence]) -> str:
 
 def citation(n: int, passage: Passage) -> Citation:
     chunk = passage.chunk
-    return Citation(n, chunk.doc, chunk.title, chunk.section, chunk.page, shorten(chunk.text, 300))
+    return Citation(n, chunk.doc, chunk.title, chunk.section, chunk.page, chunk.text)
