@@ -226,3 +226,25 @@ async def test_an_update_is_claimed_once_even_under_concurrency(records_db: Reco
         assert await store.claim_update(7)
     finally:
         await store.close()
+
+
+async def test_a_dropped_postgresql_connection_is_replaced_before_use():
+    """After the server drops the pool's connection, the next read just works."""
+    import asyncpg
+    from sqlalchemy import text
+
+    from tests.postgres import POSTGRES_URL, postgres_schema
+
+    async with postgres_schema() as schema:
+        records = await Records.open(POSTGRES_URL, schema=schema)
+        try:
+            async with records.engine.connect() as conn:  # the pool's one connection
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            admin = await asyncpg.connect(POSTGRES_URL)
+            try:
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            assert await records.user(1) is None  # no error: the dead connection was replaced
+        finally:
+            await records.close()

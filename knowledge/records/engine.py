@@ -79,6 +79,9 @@ async def connect(url: str, schema: str | None = None) -> AsyncEngine:
         options["connect_args"] = {"server_settings": {"search_path": schema}}
     if backend == "sqlite" and target.database not in (None, "", ":memory:"):
         _private_file(Path(target.database))
+    # A pooled connection the server dropped (a restart, an idle timeout) is replaced before
+    # use, so the first message after a drop gets its answer, not an apology.
+    options["pool_pre_ping"] = backend == "postgresql"
     engine = create_async_engine(target, **options)
     if backend == "sqlite":
         _sqlite_setup(engine)
