@@ -58,6 +58,7 @@ class Policy:
     admin_ids: frozenset[int] = frozenset()
     per_minute: int = 10
     per_day: int = 200
+    actions_per_minute: int = 40  # commands, buttons, uploads, charts: anything but questions
     max_download_bytes: int = 20 * MB  # what the channel can fetch (Bot API: 20 MB)
     invite_uses: int = 30
     invite_days: int = 14
@@ -83,6 +84,7 @@ class ChatCore:
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self.ingest_lock = asyncio.Lock()
         self._invite_failures: dict[int, deque[float]] = {}
+        self._actions: dict[int, deque[float]] = {}
         self.commands: dict[str, Route] = {}
         self.buttons: dict[str, Route] = {}
         for flow in (account, ask, materials, feedback, admin, quiz_answers, progress):
@@ -115,6 +117,10 @@ class ChatCore:
                     yield Reply(say("stranger", lang), lang=lang, kind="info")
                 return
             ctx = Ctx(event, user, user.lang or lang, self)
+            if self._too_many_actions(event):
+                kind = "toast" if event.button else "error"
+                yield Reply(say("slow_down", ctx.lang), lang=ctx.lang, kind=kind)
+                return
             async for item in self._route(ctx):
                 yield item
         except Exception:
@@ -157,6 +163,20 @@ class ChatCore:
         if len(failures) < self.policy.invite_attempts:
             return 0
         return max(1, math.ceil((failures[0] + window - now) / 60))
+
+    def _too_many_actions(self, event: Incoming) -> bool:
+        """Whether a command, press, upload or poll answer is over the user's minute: those
+        can cost more than a question (charts, exports, imports), so they are limited too.
+        Questions (and typed quiz answers) have their own limits in `ask`."""
+        if not (event.command or event.button or event.upload or event.poll_answer):
+            return False
+        now, recent = time.monotonic(), self._actions.setdefault(event.user_id, deque())
+        while recent and recent[0] <= now - 60:
+            recent.popleft()
+        if len(recent) >= self.policy.actions_per_minute:
+            return True
+        recent.append(now)
+        return False
 
     async def _route(self, ctx: Ctx) -> AsyncIterator[Out]:
         event = ctx.event

@@ -99,6 +99,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "你问得太快了，请稍等一分钟再问。",
         "You're asking faster than I can keep up; please wait a minute and ask again.",
     ),
+    "busy": (
+        "请稍等，我还在处理你前面的消息；之后再发的我先不处理。",
+        "One moment: I'm still on your earlier messages; I'll skip new ones until I catch up.",
+    ),
+    "slow_down": (
+        "操作太快了，请稍等一分钟再试。",
+        "That's faster than I can keep up; please wait a minute and try again.",
+    ),
     "daily_limit": (
         "今天的提问次数（{limit}）已用完，明天再来吧。",
         "You've reached today's limit of {limit} questions; see you tomorrow.",

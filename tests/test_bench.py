@@ -30,6 +30,7 @@ def test_quick_bench_prints_every_figure_with_its_baseline(capsys, embedding_cac
     )
     assert load, out
     assert abs(float(load[2]) - float(load[1]) / 30) < 0.01
-    assert abs(float(load[4]) - float(load[1]) / float(load[3])) < 0.01
+    # the printed rates are rounded: compare the printed ratio within their rounding error
+    assert abs(float(load[4]) - float(load[1]) / float(load[3])) < 0.01 * max(1, float(load[4]))
     assert re.search(r"recorded 20 of 20, lost 0, doubled 0", out), out
     assert re.search(r"report .*\d+(\.\d+)? s.*target 2(\.0)? s", out, re.S), out

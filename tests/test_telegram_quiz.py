@@ -76,7 +76,9 @@ async def test_a_quiz_runs_by_poll_and_buttons_and_ends_with_a_score(bot):
     assert await bot.core.records.open_session(ANN) is None
 
     [source] = await bot.press(ANN, verdicts[0], button_data(verdicts[0])[0])
-    assert ".md" in source["plain_text"] and len(source["plain_text"]) > 40
+    # the clause under the chapter's title, never its file name
+    assert source["plain_text"].startswith("[1] ") and len(source["plain_text"]) > 40
+    assert ".md" not in source["plain_text"]
 
 
 async def test_a_poll_answer_counts_once_and_an_unknown_poll_gets_a_message(bot):

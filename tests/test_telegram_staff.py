@@ -71,7 +71,7 @@ async def test_an_instructor_uploads_lists_and_removes_material(staff_bot):
     assert "已加入" in status["text"] and "苏州标准化实训手册" in status["text"]
 
     [answer] = await bot.say(ANN, "实训为期多少周？")
-    assert "十二周" in answer["plain_text"] and "实训手册.md" in answer["plain_text"]
+    assert "十二周" in answer["plain_text"] and "苏州标准化实训手册" in answer["plain_text"]
 
     [listing] = await bot.say(INSTRUCTOR, "/materials")
     assert "实训手册.md" in listing["text"]

@@ -12,13 +12,13 @@ from bot.events import Progress, Reply, Upload
 from bot.flows import Ctx, Route, buttons
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
-from ingest.questions import import_file
+from ingest.questions import ImportReport, import_file
 from knowledge.answering.glossary import pack_files
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
 QUESTION_SUFFIXES = (".gift", ".aiken", ".yaml", ".yml")
-MAX_ERROR_LINES = 10
+MAX_ERROR_LINES = 20  # bad questions listed one by one; then how many more
 
 T = {
     "instructors_only": ("只有讲师可以添加资料。", "Only instructors can add materials."),
@@ -41,6 +41,7 @@ T = {
         "{name}：新增 {added} 题，更新 {updated} 题，{bad} 题有问题未导入。",
         "{name}: {added} questions added, {updated} updated, {bad} rejected.",
     ),
+    "more_errors": ("……还有 {n} 题有问题。", "… and {n} more."),
     "reading": ("正在读取 {name}…", "Reading {name}…"),
     "indexing": ("正在索引 {name}：{done}/{total} 段", "Indexing {name}: {done}/{total} passages"),
     "download_failed": (
@@ -118,14 +119,19 @@ async def _import_questions(ctx: Ctx, path: Path) -> Reply:
     """A question file (GIFT, Aiken or YAML): the good questions go into the bank."""
     model = ctx.core.model
     assert model is not None
-    report = import_file(path, set(model.competencies), pack_files())
+    # Parsing and checking is CPU work on a file anyone on staff may send: not on the loop.
+    report = await asyncio.to_thread(_read_questions, path, set(model.competencies))
     added, updated = await ctx.core.records.upsert_items(report.questions)
     bad = len(report.errors)
     lines = [ctx.say("questions", T, name=path.name, added=added, updated=updated, bad=bad)]
     lines += [f"• {e.line}: {e.reason}" for e in report.errors[:MAX_ERROR_LINES]]
     if bad > MAX_ERROR_LINES:
-        lines.append("…")
+        lines.append(ctx.say("more_errors", T, n=bad - MAX_ERROR_LINES))
     return ctx.reply("\n".join(lines), kind="error" if bad else "info")
+
+
+def _read_questions(path: Path, competencies: set[str]) -> ImportReport:
+    return import_file(path, competencies, pack_files())
 
 
 def _size_problem(ctx: Ctx, name: str, size: int | None) -> Reply | None:

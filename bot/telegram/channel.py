@@ -7,9 +7,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -24,6 +25,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -50,6 +52,7 @@ from bot.events import (
 from bot.telegram import render
 from bot.telegram.menu import set_menus
 from bot.telegram.send import edit, quietly, send, send_document, send_photo, send_quiz_poll
+from bot.texts import say
 
 log = logging.getLogger(__name__)
 EDIT_INTERVAL = 1.0  # seconds between edits of one message (Telegram's pace for a chat)
@@ -71,7 +74,8 @@ class TelegramOptions:
     base_url: str | None = None  # a local Bot API server, e.g. http://127.0.0.1:8081/bot
     base_file_url: str | None = None
     max_rate: float = 30.0  # outgoing messages a second overall; 0 turns the limiter off
-    concurrency: int = 64  # updates handled at once (one user's questions stay in order)
+    concurrency: int = 64  # updates handled at once, of different users
+    waiting: int = 10  # a user's updates waiting behind the one in hand; more are skipped
 
 
 class TelegramChannel:
@@ -81,7 +85,8 @@ class TelegramChannel:
 
     def application(self) -> Application:
         o = self.options
-        builder = ApplicationBuilder().token(o.token).concurrent_updates(o.concurrency)
+        fair = FairUpdates(o.concurrency, o.waiting, self._skipped)
+        builder = ApplicationBuilder().token(o.token).concurrent_updates(fair)
         if o.base_url:
             builder = builder.base_url(o.base_url)
         if o.base_file_url:
@@ -107,6 +112,20 @@ class TelegramChannel:
         await set_menus(app.bot)
 
     # -- updates in ---------------------------------------------------------------------
+    async def _skipped(self, update: Update, first: bool) -> None:
+        """An update of a user who already has `waiting` updates in line: not handled. The
+        first of a burst gets one line saying so (in a private chat only: in a group it may not
+        have been meant for the bot); a press always gets its spinner stopped."""
+        who = _who(update)
+        known = await self.core.records.user(who["user_id"])
+        lang = (known.lang if known else None) or who["lang"] or "zh"
+        text = say("busy", lang)
+        if update.callback_query:
+            query = update.callback_query
+            await quietly("answerCallbackQuery", lambda: query.answer(text))
+        elif first and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+            await send(update.get_bot(), update.effective_chat.id, render.escape(text))
+
     async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An update delivered twice (a restart, a redelivery) is handled once."""
         if not await self.core.records.claim_update(update.update_id):
@@ -286,6 +305,67 @@ class TelegramChannel:
                 return
         markup = _keyboard(Reply("", buttons=prompt.buttons))
         await send(bot, chat_id, render.escape(prompt.body), markup)
+
+
+class FairUpdates(BaseUpdateProcessor):
+    """Update scheduling that keeps one user from slowing everyone: each user has one update
+    in hand at a time (so their replies stay in order) and at most `waiting` more in line,
+    which hold no slot; only the update in hand takes one of the `concurrency` slots. Further
+    updates of that user are skipped (`skipped(update, first_of_burst)` tells them)."""
+
+    def __init__(
+        self,
+        concurrency: int,
+        waiting: int,
+        skipped: Callable[[Update, bool], Awaitable[None]],
+    ) -> None:
+        # PTB's own bound only caps the tasks parked here; the real slots are `_slots`.
+        super().__init__(max_concurrent_updates=max(4096, concurrency))
+        self._slots = asyncio.Semaphore(concurrency)
+        self._waiting, self._skipped = waiting, skipped
+        self._lanes: dict[int, _Lane] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            async with self._slots:
+                await coroutine
+            return
+        lane = self._lanes.setdefault(user.id, _Lane())
+        if lane.queued > self._waiting:  # one in hand and `waiting` in line already
+            close = getattr(coroutine, "close", None)
+            if close:
+                close()  # never started: nothing to clean up
+            first, lane.told = not lane.told, True
+            try:
+                await self._skipped(update, first)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("telling user %s their update was skipped failed", user.id)
+            return
+        lane.queued += 1
+        try:
+            async with lane.turn, self._slots:
+                await coroutine
+        finally:
+            lane.queued -= 1
+            if lane.queued == 0:
+                del self._lanes[user.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+@dataclass
+class _Lane:
+    """One user's updates: those in hand or in line, whose turn it is, and whether the current
+    burst was already told it is being skipped."""
+
+    queued: int = 0
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    told: bool = False
 
 
 def _replies_to_bot(message: Message) -> bool:

@@ -5,6 +5,8 @@
 Good questions are imported even when others are bad; every bad one yields one `BadQuestion`
 naming the file, the 1-based line where the question starts, and the reason. A file that can't
 be read or parsed at all yields a single `BadQuestion` (line 0 when no line is to blame).
+A reason is at most `MAX_REASON` characters; YAML aliases (`*name`) are refused, and files over
+`MAX_BYTES` are not read.
 
 Metadata comments (GIFT `//`, Aiken `#`): GIFT and Aiken can't say what a question teaches, so
 comment lines of the form `@key: value` carry it::
@@ -40,6 +42,18 @@ class BadQuestion:
     file: str
     line: int  # 1-based line where the question starts; 0 for the file as a whole
     reason: str
+
+    def __post_init__(self) -> None:
+        self.reason = clip(self.reason)
+
+
+MAX_REASON = 200  # characters of one reason: a bad value is named, not printed in full
+MAX_BYTES = 5 * 1024 * 1024  # a question file is text written by hand: far smaller
+
+
+def clip(text: str, limit: int = MAX_REASON) -> str:
+    """`text` cut to `limit` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -97,6 +111,11 @@ def import_file(
 
 def _read(path: Path) -> str:
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise UnparsableFile(
+                f"too big for a question file ({size // 1024} KB; at most {MAX_BYTES // 1024} KB)"
+            )
         data = path.read_bytes()
     except OSError as e:
         raise UnparsableFile(f"cannot read the file: {e.strerror or e}") from e

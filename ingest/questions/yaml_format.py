@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from ingest.questions import Entry, UnparsableFile, detect_lang
+from ingest.questions import Entry, UnparsableFile, clip, detect_lang
 from knowledge.learning.questions import TRUE_FALSE, Question
 
 FIELDS = frozenset(f.name for f in dataclass_fields(Question))
@@ -52,8 +52,22 @@ def parse_yaml(text: str, path: Path) -> list[Entry]:
     ]
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases: `*name` could multiply a few bytes into millions of values
+    ("billion laughs"), and a question file never needs them."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise UnparsableFile(
+                f"YAML aliases (*{event.anchor}) are not allowed: write the value out",
+                event.start_mark.line + 1,
+            )
+        return super().compose_node(parent, index)
+
+
 def _load(text: str) -> tuple[yaml.Node | None, object]:
-    loader = yaml.SafeLoader(text)
+    loader = _NoAliasLoader(text)
     try:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
@@ -146,11 +160,11 @@ def answer_indexes(value: object, options: tuple[str, ...]) -> tuple[int, ...]:
         return (value,)
     if isinstance(value, str):
         if value.strip() not in options:
-            raise ValueError(f"answer {value!r} is not one of the options")
+            raise ValueError(f"answer {_shown(value)} is not one of the options")
         return (options.index(value.strip()),)
     if isinstance(value, list | tuple):
         return tuple(i for v in value for i in answer_indexes(v, options))
-    raise ValueError(f"answer {value!r} must be an option index or an option's text")
+    raise ValueError(f"answer {_shown(value)} must be an option index or an option's text")
 
 
 def _text(fields: Mapping[str, object], name: str) -> str:
@@ -158,7 +172,7 @@ def _text(fields: Mapping[str, object], name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be text, not {value!r}")
+        raise ValueError(f"{name} must be text, not {_shown(value)}")
     return value.strip()
 
 
@@ -168,4 +182,9 @@ def _whole(value: object, name: str) -> int:
             raise ValueError
         return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+        raise ValueError(f"{name} must be a whole number, not {_shown(value)}") from None
+
+
+def _shown(value: object) -> str:
+    """A bad value as an error names it: its repr, cut short."""
+    return clip(repr(value), 80)
