@@ -27,10 +27,6 @@ def detect_lang(text: str) -> Lang:
     return "zh" if cjk and cjk >= latin * 0.5 else "en"
 
 
-def other(lang: Lang) -> Lang:
-    return "en" if lang == "zh" else "zh"
-
-
 def shorten(text: str, limit: int) -> str:
     """Whitespace collapsed; past `limit` characters cut at a word (or CJK character) with "…"."""
     text = " ".join(text.split())

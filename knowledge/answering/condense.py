@@ -20,8 +20,7 @@ log = logging.getLogger(__name__)
 _FOLLOW_UP = re.compile(
     r"^\s*(and\b|and (for|in|what|how)|what about|how about|also\b|same for|那\s*|那么|还有|另外|"
     r"至于|而\s*\S{1,12}[呢？?]|换成|如果是)"
-    r"|^\s*\S{1,24}?(呢|呢？|呢\?)\s*$"  # a bare "IEC呢？"
-    r"|^\s*(what|how) about\b",
+    r"|^\s*\S{1,24}?(呢|呢？|呢\?)\s*$",  # a bare "IEC呢？"
     re.I,
 )
 _SMALL_TALK = re.compile(

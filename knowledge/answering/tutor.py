@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
-from knowledge.answering.ask import Question, ask
+from knowledge.answering.ask import ask
 from knowledge.answering.condense import (
     CombineCondenser,
     Condenser,
@@ -102,9 +102,6 @@ class Tutor:
                     yield event
         assert final is not None
         yield replace(final, ms=(time.perf_counter() - started) * 1000)
-
-    def retrieve(self, question: Question) -> Retrieved:
-        return self.retriever.retrieve(question)
 
     async def _write(self, retrieved: Retrieved) -> AsyncIterator[Delta | Answer]:
         q = retrieved.question

@@ -124,21 +124,25 @@ def likelihood(x: tuple[float, ...], weights: tuple[float, ...] = SENTENCE_WEIGH
     return 1 / (1 + math.exp(-z))
 
 
+def clause_scores(
+    pool: list[Sentence], query: Query, passages: list[Passage], weights: tuple[float, ...]
+) -> list[dict[Sentence, float]]:
+    """For each part of the question, every sentence's likelihood of answering it."""
+    return [
+        {s: likelihood(features(s, clause, query, passages[s.rank]), weights) for s in pool}
+        for clause in query.clauses
+    ]
+
+
 def best_sentences(
     retrieved: Retrieved, top: int = 5, n: int = 5, weights: tuple[float, ...] = SENTENCE_WEIGHTS
 ) -> list[tuple[float, Sentence]]:
     """The n likeliest answering sentences of the top passages, best first: the gate's
     clearest sign of an answer (and, by their shape, of a near miss)."""
-    query, passages = retrieved.query, retrieved.passages[:top]
-    scored = [
-        (
-            max(
-                likelihood(features(s, c, query, passages[s.rank]), weights) for c in query.clauses
-            ),
-            s,
-        )
-        for s in candidates(passages, retrieved.similar)
-    ]
+    passages = retrieved.passages[:top]
+    pool = candidates(passages, retrieved.similar)
+    per_clause = clause_scores(pool, retrieved.query, passages, weights)
+    scored = [(max(scores[s] for scores in per_clause), s) for s in pool]
     return sorted(scored, key=lambda pair: -pair[0])[:n]
 
 
@@ -162,16 +166,20 @@ class ExtractiveWriter:
         budget = self.settings.budget(lang, len(query.clauses))
         # A passage in the asker's language is preferred to its twin in the other language.
         own_language = any(p.chunk.lang == lang for p in passages)
-
-        def score(s: Sentence, clause: list[Concept]) -> float:
-            value = likelihood(features(s, clause, query, passages[s.rank]), self.weights)
-            foreign = own_language and passages[s.rank].chunk.lang != lang
-            return value * (self.settings.foreign_factor if foreign else 1.0)
-
-        scores = {s: max(score(s, clause) for clause in query.clauses) for s in pool}
+        factor = {
+            s: self.settings.foreign_factor
+            if own_language and passages[s.rank].chunk.lang != lang
+            else 1.0
+            for s in pool
+        }
+        per_clause = [
+            {s: value * factor[s] for s, value in part.items()}
+            for part in clause_scores(pool, query, passages, self.weights)
+        ]
+        scores = {s: max(part[s] for part in per_clause) for s in pool}
         chosen: list[Sentence] = []
-        for clause in query.clauses:  # each part of the question gets its own best sentence
-            best = max(pool, key=lambda s: score(s, clause))
+        for part in per_clause:  # each part of the question gets its own best sentence
+            best = max(pool, key=part.__getitem__)
             if best not in chosen:
                 chosen += [s for s in _with_context(best, pool) if s not in chosen]
         top = max(scores.values())
