@@ -59,8 +59,10 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 4000) -> np
     return w
 
 
-def gate_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [gather(c.retrieved).features() for c in cases]
+def gate_rows(
+    cases: list[Case], sentence_weights: tuple[float, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    rows = [gather(c.retrieved, sentence_weights=sentence_weights).features() for c in cases]
     labels = [0.0 if c.question["kind"] == "out_of_scope" else 1.0 for c in cases]
     return np.array(rows), np.array(labels)
 
@@ -72,7 +74,7 @@ def sentence_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
         if not must:
             continue
         r = case.retrieved
-        for s in candidates(r.passages, r.similar):
+        for s in candidates(r.passages, r.similar, r.dense):
             label = any(contains_all(s.text, [entry]) for entry in must)
             for clause in r.query.clauses:
                 rows.append(features(s, clause, r.query, r.passages[s.rank]))
@@ -113,22 +115,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'held out':<14}{'facts':>8}{'oos refused':>13}{'wrongly refused':>17}")
         for held in names:
             train = [c for n in names if n != held for c in sets[n]]
-            gw = fit(*gate_rows(train))
-            sw = fit(*sentence_rows(train))
+            sw = weights(fit(*sentence_rows(train)))
+            gw = fit(*gate_rows(train, sw))
             result = outcome(
                 sets[held],
-                EvidenceGate(weights(gw), args.threshold),
-                ExtractiveWriter(weights=weights(sw)),
+                EvidenceGate(weights(gw), args.threshold, sw),
+                ExtractiveWriter(weights=sw),
             )
             print(
                 f"{held:<14}{result['facts']:>8.2f}{result['oos refused']:>13.2f}"
                 f"{result['wrongly refused']:>17.2f}"
             )
         everything = [c for n in names for c in sets[n]]
-        gw, sw = fit(*gate_rows(everything)), fit(*sentence_rows(everything))
+        sw = weights(fit(*sentence_rows(everything)))
+        gw = fit(*gate_rows(everything, sw))
         print("fitted on all three, reported on each:")
-        gate = EvidenceGate(weights(gw), args.threshold)
-        writer = ExtractiveWriter(weights=weights(sw))
+        gate = EvidenceGate(weights(gw), args.threshold, sw)
+        writer = ExtractiveWriter(weights=sw)
         for name in names:
             result = outcome(sets[name], gate, writer)
             print(
@@ -136,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result['wrongly refused']:>17.2f}"
             )
         print(f"WEIGHTS = {weights(gw)}  # {', '.join(Evidence.NAMES)}")
-        print(f"SENTENCE_WEIGHTS = {weights(sw)}")
-        x, y = gate_rows(everything)
+        print(f"SENTENCE_WEIGHTS = {sw}")
+        x, y = gate_rows(everything, sw)
         print("threshold  oos refused / wrongly refused (all three)")
         for t in np.arange(0.3, 0.75, 0.05):
             answer = 1 / (1 + np.exp(-x @ gw)) >= t

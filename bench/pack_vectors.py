@@ -16,14 +16,17 @@ from ingest.chunking import chunk_document
 from ingest.loaders import load
 from knowledge.answering.embeddings import BundledE5, BundledUSE, CachedEmbedder, write_shipped
 from knowledge.answering.glossary import pack_dir
+from knowledge.answering.write.extractive import sentence_texts
 
 
 def pack_texts() -> list[str]:
-    return [
-        c.embedding_text()
+    """The pack's passages and their sentences, as ingest embeds them."""
+    chunks = [
+        c
         for path in sorted(pack_dir().glob("*.md"))
         for c in chunk_document(load(path), path.name, "v")
     ]
+    return [c.embedding_text() for c in chunks] + sentence_texts(c.text for c in chunks)
 
 
 def main() -> int:

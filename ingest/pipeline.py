@@ -17,10 +17,11 @@ from knowledge.answering.ask import visible
 from knowledge.answering.embeddings import CachedEmbedder
 from knowledge.answering.models import DocumentInfo
 from knowledge.answering.store import ChunkStore
+from knowledge.answering.write.extractive import sentence_texts
 from knowledge.errors import EmptyDocument, MaterialError, TooLarge, UnknownDocument
 
 # Bump when loading or chunking changes, so unchanged files are processed again once.
-PIPELINE_VERSION = "2"  # 2: html5lib, markup clean-up, sentence-aligned chunks
+PIPELINE_VERSION = "3"  # 2: html5lib, markup clean-up, sentence-aligned chunks; 3: sentence vectors
 
 Status = Literal["added", "replaced", "unchanged", "failed", "skipped"]
 
@@ -138,14 +139,20 @@ class Ingestor:
         ) as bar:
             done = 0
 
+            # The passages' sentences are embedded too (cached by content, like passages),
+            # so the writer can weigh each sentence by the encoders at question time.
+            texts = [c.embedding_text() for c in chunks]
+            texts += sentence_texts(c.text for c in chunks)
+
             def step(n: int) -> None:
                 nonlocal done
+                shown = len(chunks) * (done + n) // len(texts) - len(chunks) * done // len(texts)
                 done += n
-                bar.update(n)
+                bar.update(shown)
                 if progress:
-                    progress(done, len(chunks))
+                    progress(len(chunks) * done // len(texts), len(chunks))
 
-            vectors = self.embedder.embed_passages([c.embedding_text() for c in chunks], step)
+            vectors = self.embedder.embed_passages(texts, step)[: len(chunks)]
         info = DocumentInfo(
             doc_id=chunks[0].doc_id,
             doc=name,

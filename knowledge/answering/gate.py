@@ -14,10 +14,10 @@ from typing import Protocol
 
 from knowledge.answering.retrieval import Retrieved
 from knowledge.answering.text import terms
-from knowledge.answering.write.extractive import best_sentences
+from knowledge.answering.write.extractive import SENTENCE_WEIGHTS, best_sentences
 
 # feature order: see Evidence.features
-WEIGHTS = (-1.449, 0.527, 1.204, 1.231, -0.419, -0.474, 0.883, 1.211, 0.725, 0.352)
+WEIGHTS = (-1.394, 0.52, 1.212, 1.235, -0.421, -0.48, 0.874, 1.22, 0.648, 0.348)
 THRESHOLD = 0.40
 
 
@@ -52,7 +52,9 @@ class Evidence:
         return 1 / (1 + math.exp(-z))
 
 
-def gather(retrieved: Retrieved, top: int = 3) -> Evidence:
+def gather(
+    retrieved: Retrieved, top: int = 3, sentence_weights: tuple[float, ...] = SENTENCE_WEIGHTS
+) -> Evidence:
     query, lang, passages = retrieved.query, retrieved.question.lang, retrieved.passages
     best = passages[:top]
     if not best:
@@ -60,7 +62,7 @@ def gather(retrieved: Retrieved, top: int = 3) -> Evidence:
             0.0, 0.0, 0.0, query.unknown, -1.0 if query.shapes else 0.0, 0.0, 0.0, 0.0
         )  # fmt: skip
     joined = "\n".join(p.chunk.text for p in best)
-    likeliest = best_sentences(retrieved)
+    likeliest = best_sentences(retrieved, weights=sentence_weights)
     shape = 0.0  # is a sentence of the asked shape among the likeliest? (near misses: no)
     if query.shapes:
         shape = 1.0 if any(query.shape_match(s.text) for _, s in likeliest) else -1.0
@@ -88,13 +90,18 @@ class Gate(Protocol):
 
 
 class EvidenceGate:
-    def __init__(self, weights: tuple[float, ...] = WEIGHTS, threshold: float = THRESHOLD):
-        self.weights, self.threshold = weights, threshold
+    def __init__(
+        self,
+        weights: tuple[float, ...] = WEIGHTS,
+        threshold: float = THRESHOLD,
+        sentence_weights: tuple[float, ...] = SENTENCE_WEIGHTS,
+    ):
+        self.weights, self.threshold, self.sentence_weights = weights, threshold, sentence_weights
 
     def decide(self, retrieved: Retrieved) -> Decision:
         if not retrieved.passages:
             return Decision(False, 0.0)
-        evidence = gather(retrieved)
+        evidence = gather(retrieved, sentence_weights=self.sentence_weights)
         p = evidence.probability(self.weights)
         return Decision(p >= self.threshold, p, evidence)
 

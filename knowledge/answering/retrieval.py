@@ -55,7 +55,6 @@ class Retriever:
     ) -> None:
         self.store, self.embedder, self.glossary = store, embedder, glossary
         self.second = second  # ranked in memory over the same chunks
-        self._sentences: dict[str, np.ndarray] = {}  # second-encoder vectors of sentences
         self.settings = settings or RetrievalSettings()
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -114,31 +113,26 @@ class Retriever:
         passages = self._search(
             index, question.query, question.lang, k or self.settings.passages, query
         )
-        return Retrieved(question, query, passages, self._similarity(question.query))
+        expanded = self.glossary.expand(question.query)  # as the dense search embedded it
+        return Retrieved(
+            question,
+            query,
+            passages,
+            self._similarity(self.second, question.query),
+            self._similarity(self.embedder, expanded),
+        )
 
-    def _similarity(self, text: str) -> Similarity | None:
-        """Cosine under the second encoder between the question and any texts (sentences)."""
-        if self.second is None:
+    def _similarity(self, encoder: Embedder | None, text: str) -> Similarity | None:
+        """Cosine under `encoder` between the question and any texts (its passages'
+        sentences, whose vectors ingest cached beside the passages')."""
+        if encoder is None:
             return None
-        question = self.second.embed_query(text)
+        question = encoder.embed_query(text)
 
         def similar(texts: Sequence[str]) -> np.ndarray:
-            return self._sentence_vectors(texts) @ question
+            return encoder.embed_passages(list(texts)) @ question
 
         return similar
-
-    def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        assert self.second is not None
-        with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._sentences]
-        if missing:
-            vectors = self.second.inner.embed_passages(missing)
-            with self._lock:
-                self._sentences.update(zip(missing, vectors, strict=True))
-                while len(self._sentences) > 50_000:  # recent sentences, bounded
-                    self._sentences.pop(next(iter(self._sentences)))
-        with self._lock:
-            return np.array([self._sentences[t] for t in texts], dtype=np.float32)
 
     def search(self, text: str, lang: Lang, k: int = 5) -> list[Passage]:
         """The passages alone, for callers that have no Question at hand."""
@@ -199,7 +193,8 @@ class Retrieved:
     question: Question
     query: Query
     passages: list[Passage]
-    similar: Similarity | None = field(default=None, compare=False, repr=False)
+    similar: Similarity | None = field(default=None, compare=False, repr=False)  # second
+    dense: Similarity | None = field(default=None, compare=False, repr=False)  # main encoder
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from knowledge.answering.glossary import Glossary
@@ -30,7 +31,7 @@ FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from th
 TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
 
 # feature order: see _features; fitted on the dev sets (bench/calibrate.py)
-SENTENCE_WEIGHTS = (-1.366, 0.643, 0.723, 0.445, 1.018, 0.526, 0.144, -0.059, 0.622, 1.001)
+SENTENCE_WEIGHTS = (-1.603, 0.548, 0.6, 0.409, 0.975, 0.528, 0.04, -0.144, 0.724, 0.706, 0.69)
 _LEANS_BACK = re.compile(
     r"^(this|these|that|those|it|they|such|the (above|former|latter|same)|in (this|that) case|"
     r"however|otherwise|then|also|该|此|这|上述|前款|其|但|如|否则|同时)\b",
@@ -77,23 +78,44 @@ class Sentence:
     terms: frozenset[str]
     list_item: bool
     similarity: float = 0.0  # to the question, under the cross-language encoder
+    dense: float = 0.0  # to the question, under the main encoder
 
 
-def candidates(passages: list[Passage], similar: Similarity | None = None) -> list[Sentence]:
-    out: list[Sentence] = []
-    for rank, passage in enumerate(passages):
-        index = 0
-        for line_no, line in enumerate(passage.chunk.text.split("\n")):
-            line = line.strip()
-            if len(line) < 4:
-                continue
-            item = bool(_LIST_ITEM.match(line))
-            for text in sentences(line) or [line]:
-                out.append(Sentence(rank, line_no, index, text, frozenset(terms(text)), item))
-                index += 1
-    if similar is not None and out:
-        sims = similar([s.text for s in out])
-        out = [replace(s, similarity=float(v)) for s, v in zip(out, sims, strict=True)]
+def units(text: str) -> list[tuple[int, str, bool]]:
+    """(line, sentence, whether the line is a list item) of a passage, as the writer reads it."""
+    out: list[tuple[int, str, bool]] = []
+    for line_no, line in enumerate(text.split("\n")):
+        line = line.strip()
+        if len(line) < 4:
+            continue
+        item = bool(_LIST_ITEM.match(line))
+        out += [(line_no, sentence, item) for sentence in sentences(line) or [line]]
+    return out
+
+
+def sentence_texts(passage_texts: Iterable[str]) -> list[str]:
+    """The distinct sentences of these passages: ingest embeds them beside the passages, so
+    the writer can score each sentence by the encoders without embedding at question time."""
+    return list(dict.fromkeys(text for p in passage_texts for _, text, _ in units(p)))
+
+
+def candidates(
+    passages: list[Passage], similar: Similarity | None = None, dense: Similarity | None = None
+) -> list[Sentence]:
+    out = [
+        Sentence(rank, line_no, index, text, frozenset(terms(text)), item)
+        for rank, passage in enumerate(passages)
+        for index, (line_no, text, item) in enumerate(units(passage.chunk.text))
+    ]
+    if out and (similar is not None or dense is not None):
+        texts = [s.text for s in out]
+        zeros = [0.0] * len(out)
+        second = similar(texts) if similar is not None else zeros
+        first = dense(texts) if dense is not None else zeros
+        out = [
+            replace(s, similarity=float(v), dense=float(d))
+            for s, v, d in zip(out, second, first, strict=True)
+        ]
     return out
 
 
@@ -116,6 +138,7 @@ def features(
         1.0 / (1 + sentence.index),
         min(len(sentence.text), 400) / 200,
         max(sentence.similarity - 0.2, 0.0) * 3,
+        (sentence.dense - 0.8) * 10 if sentence.dense else 0.0,
     )
 
 
@@ -140,7 +163,7 @@ def best_sentences(
     """The n likeliest answering sentences of the top passages, best first: the gate's
     clearest sign of an answer (and, by their shape, of a near miss)."""
     passages = retrieved.passages[:top]
-    pool = candidates(passages, retrieved.similar)
+    pool = candidates(passages, retrieved.similar, retrieved.dense)
     per_clause = clause_scores(pool, retrieved.query, passages, weights)
     scored = [(max(scores[s] for scores in per_clause), s) for s in pool]
     return sorted(scored, key=lambda pair: -pair[0])[:n]
@@ -160,7 +183,7 @@ class ExtractiveWriter:
         """The sentences that answer each part of the question, cited, about a screen long."""
         question, query, passages = retrieved.question, retrieved.query, retrieved.passages
         lang = question.lang
-        pool = candidates(passages, retrieved.similar)
+        pool = candidates(passages, retrieved.similar, retrieved.dense)
         if not pool:
             return refusal(question.text, lang, passages)
         budget = self.settings.budget(lang, len(query.clauses))
