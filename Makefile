@@ -26,3 +26,4 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	@$(BIN)/python -m bench.run
+	@$(BIN)/python -m bench.flood

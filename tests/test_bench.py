@@ -34,3 +34,17 @@ def test_quick_bench_prints_every_figure_with_its_baseline(capsys, embedding_cac
     assert abs(float(load[4]) - float(load[1]) / float(load[3])) < 0.01 * max(1, float(load[4]))
     assert re.search(r"recorded 20 of 20, lost 0, doubled 0", out), out
     assert re.search(r"report .*\d+(\.\d+)? s.*target 2(\.0)? s", out, re.S), out
+
+
+def test_flood_bench_prints_the_others_p95_beside_the_idle_one(capsys, embedding_cache):
+    from bench.flood import main as flood
+
+    args = ["--others", "2", "--each", "2", "--flood", "15", "--charts", "3"]
+    assert flood([*args, "--cache", str(embedding_cache)]) == 0
+    out = capsys.readouterr().out
+    idle = re.search(r"idle bot\s+p50\s+(\d+) ms\s+p95\s+(\d+) ms\s+\(4 answers\)", out)
+    busy = re.search(r"while flooded\s+p50\s+(\d+) ms\s+p95\s+(\d+) ms\s+\(4 answers\)", out)
+    ratio = re.search(r"p95 ratio ([\d.]+)\s+target 1.5", out)
+    assert idle and busy and ratio, out
+    assert int(idle[2]) > 0 and int(busy[2]) > 0
+    assert abs(float(ratio[1]) - int(busy[2]) / int(idle[2])) < 0.02 * max(1, float(ratio[1]))
