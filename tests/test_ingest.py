@@ -151,7 +151,7 @@ def test_readers_never_see_both_versions_or_none_during_a_replace(make_app, tmp_
         while not done.is_set():
             app.retriever.refresh(force=True)
             index = app.retriever._index
-            seen.append({c.id.split(":")[1] for c in index.chunks})
+            seen.append({c.id.split(":")[1] for c in index.chunks()})
 
     thread = threading.Thread(target=reader)
     thread.start()

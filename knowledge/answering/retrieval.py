@@ -18,7 +18,7 @@ import numpy as np
 from knowledge.answering.ask import Question
 from knowledge.answering.embeddings import CachedEmbedder, Embedder
 from knowledge.answering.glossary import Glossary
-from knowledge.answering.lexical import BM25
+from knowledge.answering.lexical import Library, Segment
 from knowledge.answering.models import Chunk, Passage
 from knowledge.answering.query import Query, analyse
 from knowledge.answering.store import ChunkStore
@@ -40,8 +40,9 @@ _TERMINOLOGY = re.compile(
 class RetrievalSettings:
     candidates: int = 20  # per list
     passages: int = 10  # handed on to the gate and the writer
-    other_language: int = 8  # extra dense candidates from the other language
-    refresh_seconds: float = 5.0
+    other_language: int = 8  # extra dense candidates from the other language ...
+    dense_depth: int = 200  # ... found among this many nearest
+    refresh_seconds: float = 2.0  # how often the catalog is read: other processes may change it
 
 
 class Retriever:
@@ -58,10 +59,11 @@ class Retriever:
         self.settings = settings or RetrievalSettings()
         self._lock = threading.Lock()
         self._checked = 0.0
-        self._index = _Index.build((), [])
+        self._index = Library()
 
     def refresh(self, force: bool = False) -> None:
-        """Rebuild the in-memory lexical index when the catalog changed (e.g. another process)."""
+        """Bring the in-memory index up to the catalog (another process may have changed it):
+        only documents added or replaced since the last look are read."""
         now = time.monotonic()
         if not force and now - self._checked < self.settings.refresh_seconds:
             return
@@ -72,16 +74,24 @@ class Retriever:
                 return
             # A replace switches the catalog before it deletes the old chunks, so chunks read
             # between two equal catalog reads belong to exactly the versions the catalog named.
+            index = self._index
             for _ in range(20):
-                chunks = self.store.active_chunks([version for _, version in key])
+                added = [self._segment(k) for k in index.missing(key)]
+                index = index.changed(key, [s for s in added if s is not None])
                 again = self._catalog_key()
                 if again == key:
                     break
                 key = again
-            vectors = None
-            if self.second is not None and chunks:
-                vectors = self.second.embed_passages([c.embedding_text() for c in chunks])
-            self._index = _Index.build(key, chunks, vectors)  # readers see old or new
+            self._index = index  # readers see the old snapshot or the new one
+
+    def _segment(self, key: tuple[str, str]) -> Segment | None:
+        chunks = self.store.chunks_of(key[1])
+        if not chunks:
+            return None
+        vectors = None
+        if self.second is not None:
+            vectors = self.second.embed_passages([c.embedding_text() for c in chunks])
+        return Segment.build(key, chunks, self._index.vocab, vectors)
 
     def _catalog_key(self) -> tuple[tuple[str, str], ...]:
         return tuple(sorted((d.doc_id, d.version) for d in self.store.documents()))
@@ -89,7 +99,7 @@ class Retriever:
     @property
     def chunk_count(self) -> int:
         self.refresh()
-        return len(self._index.chunks)
+        return self._index.size
 
     def section(self, doc: str, heading: str, limit: int = 600) -> tuple[str, str] | None:
         """(document title, text) of the section of `doc` whose heading path ends in
@@ -97,8 +107,10 @@ class Retriever:
         self.refresh()
         parts = [
             c
-            for c in self._index.chunks
-            if c.doc == doc and c.role == "text" and c.section.split(" > ")[-1] == heading
+            for segment in self._index.segments
+            if segment.chunks[0].doc == doc
+            for c in segment.chunks
+            if c.role == "text" and c.section.split(" > ")[-1] == heading
         ]
         if not parts:
             return None
@@ -109,7 +121,7 @@ class Retriever:
         """The best passages for a question, analysed against the index they come from."""
         self.refresh()
         index = self._index  # one snapshot for the analysis and the search
-        query = analyse(question.query, self.glossary, index.bm25.idf, index.bm25.df)
+        query = analyse(question.query, self.glossary, index.idf, index.df)
         passages = self._search(
             index, question.query, question.lang, k or self.settings.passages, query
         )
@@ -138,35 +150,46 @@ class Retriever:
         """The passages alone, for callers that have no Question at hand."""
         return self.retrieve(Question(text, lang), k).passages
 
-    def _search(self, index: _Index, text: str, lang: Lang, k: int, query: Query) -> list[Passage]:
-        if not index.chunks:
+    def _search(self, index: Library, text: str, lang: Lang, k: int, query: Query) -> list[Passage]:
+        if not index.size:
             return []
         s = self.settings
         expanded = self.glossary.expand(text)
-        versions = [version for _, version in index.key]
         vector = self.embedder.embed_query(expanded)
         other: Lang = "en" if lang == "zh" else "zh"
-        similarity = dict(self.store.nearest(vector, versions, s.candidates))
-        similarity.update(self.store.nearest(vector, versions, s.other_language, lang=other))
+
+        # Chroma is asked without a version filter (a filter over every active version costs
+        # more than the search); chunks of no active version are dropped here instead.
+        # One unfiltered search, deep enough to hold the other language's nearest too (a
+        # filter by language or version costs Chroma more than the search), keeping chunks of
+        # active versions only.
+        found = [
+            (chunk, v)
+            for i, v in self.store.nearest(vector, s.dense_depth)
+            if (chunk := index.chunk(i)) is not None
+        ]
+        nearest = found[: s.candidates]
+        nearest += [(c, v) for c, v in found[s.candidates :] if c.lang == other][: s.other_language]
         allowed = {"text", "glossary"} if _TERMINOLOGY.search(text) else {"text"}
-        similarity = {
-            i: v
-            for i, v in similarity.items()
-            if i in index.by_id and index.chunk(i).role in allowed
-        }
-        dense_rank = sorted(similarity, key=similarity.__getitem__, reverse=True)
-        lexical_rank = [
-            index.chunks[i].id
-            for i, _ in index.bm25.search(terms(expanded), s.candidates * 2)
-            if index.chunks[i].role in allowed
-        ][: s.candidates]
+        similarity = {c.id: v for c, v in nearest}
+        chunks: dict[str, Chunk] = {c.id: c for c, _ in nearest if c.role in allowed}
+        dense_rank = sorted(chunks, key=similarity.__getitem__, reverse=True)
+        lexical_rank: list[str] = []
+        for position, _ in index.bm25(terms(expanded), s.candidates * 2):
+            chunk = index.at(position)
+            if chunk.role in allowed and len(lexical_rank) < s.candidates:
+                chunks[chunk.id] = chunk
+                lexical_rank.append(chunk.id)
         rankings = [dense_rank, lexical_rank]
         second: dict[str, float] = {}
-        if self.second is not None and index.vectors is not None:
-            scores = index.vectors @ self.second.embed_query(text)
-            order = np.argsort(-scores)[: s.candidates * 2]
-            second = {index.chunks[i].id: float(scores[i]) for i in order}
-            rankings.append([i for i in second if index.chunk(i).role in allowed][: s.candidates])
+        if self.second is not None:
+            scores = index.similarities(self.second.embed_query(text))
+            if scores is not None:
+                order = np.argsort(-scores)[: s.candidates * 2]
+                ranked = [index.at(int(i)) for i in order]
+                second = {c.id: float(scores[i]) for c, i in zip(ranked, order, strict=True)}
+                chunks.update((c.id, c) for c in ranked)
+                rankings.append([c.id for c in ranked if c.role in allowed][: s.candidates])
         fused: dict[str, float] = {}
         for ranking in rankings:
             for rank, chunk_id in enumerate(ranking):
@@ -174,11 +197,11 @@ class Retriever:
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
         return [
             Passage(
-                chunk=index.chunk(i),
+                chunk=chunks[i],
                 score=fused[i],
                 dense=similarity.get(i, 0.0),
                 lexical=query.coverage(
-                    index.chunk(i).embedding_text(), index.terms[index.by_id[i]]
+                    chunks[i].embedding_text(), frozenset(terms(chunks[i].embedding_text()))
                 ),
                 second=second.get(i, 0.0),
             )
@@ -195,25 +218,3 @@ class Retrieved:
     passages: list[Passage]
     similar: Similarity | None = field(default=None, compare=False, repr=False)  # second
     dense: Similarity | None = field(default=None, compare=False, repr=False)  # main encoder
-
-
-@dataclass(frozen=True)
-class _Index:
-    """An immutable snapshot of the active chunks and their lexical index."""
-
-    key: tuple
-    chunks: list[Chunk]
-    by_id: dict[str, int]
-    terms: list[frozenset[str]]
-    bm25: BM25
-    vectors: np.ndarray | None  # the second encoder's, row i for chunks[i]
-
-    @classmethod
-    def build(cls, key: tuple, chunks: list[Chunk], vectors: np.ndarray | None = None) -> _Index:
-        texts = [c.embedding_text() for c in chunks]
-        by_id = {c.id: i for i, c in enumerate(chunks)}
-        bm25 = BM25(texts)
-        return cls(key, chunks, by_id, [frozenset(terms(t)) for t in texts], bm25, vectors)
-
-    def chunk(self, chunk_id: str) -> Chunk:
-        return self.chunks[self.by_id[chunk_id]]

@@ -11,7 +11,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -91,33 +90,34 @@ class ChunkStore:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep}}]}
         self._chunks.delete(where=where)
 
-    def active_chunks(self, versions: Sequence[str]) -> list[Chunk]:
-        if not versions:
-            return []
-        where: Any = {"version": {"$in": list(versions)}}
-        got = self._chunks.get(where=where, include=["documents", "metadatas"])
+    def chunks_of(self, version: str) -> list[Chunk]:
+        """The chunks of one document version, in order (one version at a time: a filter over
+        every version, or a get of every chunk, outgrows SQLite's variable limit)."""
+        got = self._chunks.get(where={"version": version}, include=["documents", "metadatas"])
         chunks = [
             _chunk(i, t, dict(m))
             for i, t, m in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             )
         ]
-        return sorted(chunks, key=lambda c: (c.doc_id, c.ordinal))
+        return sorted(chunks, key=lambda c: c.ordinal)
+
+    def active_chunks(self, versions: Sequence[str]) -> list[Chunk]:
+        return [c for version in versions for c in self.chunks_of(version)]
 
     def count_chunks(self) -> int:
         return self._chunks.count()
 
     def nearest(
-        self, vector: np.ndarray, versions: Sequence[str], k: int, lang: Lang | None = None
+        self, vector: np.ndarray, k: int, lang: Lang | None = None
     ) -> list[tuple[str, float]]:
-        """Ids and cosine similarities of the k nearest active chunks (optionally one language)."""
-        if not versions:
-            return []
-        where: dict = {"version": {"$in": list(versions)}}
-        if lang:
-            where = {"$and": [where, {"lang": lang}]}
+        """Ids and cosine similarities of the k nearest chunks (optionally of one language),
+        of any version: the caller keeps those of active versions."""
         got = self._chunks.query(
-            query_embeddings=[vector], n_results=k, where=where, include=["distances"]
+            query_embeddings=[vector],
+            n_results=k,
+            where={"lang": lang} if lang else None,
+            include=["distances"],
         )
         distances = (got["distances"] or [[]])[0]
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], distances, strict=True)]
