@@ -48,3 +48,16 @@ def test_flood_bench_prints_the_others_p95_beside_the_idle_one(capsys, embedding
     assert idle and busy and ratio, out
     assert int(idle[2]) > 0 and int(busy[2]) > 0
     assert abs(float(ratio[1]) - int(busy[2]) / int(idle[2])) < 0.02 * max(1, float(ratio[1]))
+
+
+def test_scale_bench_prints_a_row_per_size_and_the_targets(capsys):
+    from bench.scale import main as scale
+
+    assert scale(["--sizes", "200,400", "--per-doc", "100", "--questions", "3"]) == 0
+    out = capsys.readouterr().out
+    rows = re.findall(
+        r"^\s+([\d,]+)\s+(\d+)\s+([\d.]+) s\s+(\d+) ms\s+(\d+) ms\s+(\d+) MB$", out, re.M
+    )
+    assert [(r[0], r[1]) for r in rows] == [("200", "2"), ("400", "4")], out
+    assert all(int(r[3]) <= int(r[4]) for r in rows)  # p50 never above p95
+    assert "targets at 100,000: search p95 < 250 ms, peak memory < 2048 MB" in out
