@@ -24,10 +24,11 @@ from bot.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.loaders import SUFFIXES, load
 from ingest.pipeline import expand
-from knowledge.answering.embeddings import BundledE5
+from knowledge.answering.embeddings import BundledE5, BundledUSE
 from knowledge.answering.evaluation import load_questions, percentile, score
 from knowledge.answering.glossary import pack_dir
 from knowledge.answering.tutor import trace
+from knowledge.answering.write.extractive import sentence_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,12 +105,16 @@ def scale_corpus(dest: Path, target_chunks: int, files: list[Path]) -> list[Path
 
 def speed(work: Path, target_chunks: int, base: list[Path], questions: list[dict]) -> list[str]:
     files = scale_corpus(work / "scale-corpus", target_chunks, base)
-    texts = [c.embedding_text() for p in files for c in chunk_document(load(p), p.name, "v")]
-    engine = BundledE5()
+    # The baseline: the models used, embedding exactly what ingest embeds (each passage and
+    # its sentences, under both encoders), with nothing else around them.
+    chunks_read = [c for p in files for c in chunk_document(load(p), p.name, "v")]
+    texts = [c.embedding_text() for c in chunks_read]
+    texts += sentence_texts(c.text for c in chunks_read)
     started = time.perf_counter()
-    for start in range(0, len(texts), 16):
-        engine.embed_passages(texts[start : start + 16])
-    raw_rate = len(texts) / (time.perf_counter() - started)
+    for engine in (BundledE5(), BundledUSE()):
+        for start in range(0, len(texts), 16):
+            engine.embed_passages(texts[start : start + 16])
+    raw_rate = len(chunks_read) / (time.perf_counter() - started)
 
     app = make_app(work / "scale-home")  # its own, empty embedding cache
     started = time.perf_counter()

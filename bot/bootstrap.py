@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.core import ChatCore, Policy
 from bot.settings import Settings
 from ingest.pipeline import Ingestor
 from ingest.questions import import_file
+from ingest.sandbox import Limits
 from knowledge.answering.canonical import CanonicalIndex
 from knowledge.answering.embeddings import (
     BundledE5,
@@ -81,7 +83,11 @@ def build(
     )
     encoders = Encoders(cached, *([second] if second else []))
     ingestor = Ingestor(
-        store, encoders, settings.max_upload_mb * 1024 * 1024, lambda: retriever.refresh(force=True)
+        store,
+        encoders,
+        settings.max_upload_mb * 1024 * 1024,
+        lambda: retriever.refresh(force=True),
+        Limits(settings.read_memory_mb, settings.read_seconds),
     )
     return App(settings, store, cached, retriever, tutor, ingestor)
 
@@ -105,6 +111,7 @@ def policy(settings: Settings) -> Policy:
         invite_days=settings.invite_days,
         invite_staff_uses=settings.invite_staff_uses,
         invite_staff_days=settings.invite_staff_days,
+        timezone=str(ZoneInfo(settings.timezone)),  # an unknown zone fails here, at start
     )
 
 
@@ -118,6 +125,7 @@ async def open_core(app: App, records: Records | None = None) -> ChatCore:
     await ensure_bank(records, model)
     core = ChatCore(app.tutor, records, app.ingestor, policy(app.settings), canonical)
     core.model = model
+    core.web_url = app.settings.console_url  # where /console's sign-in links point
     return core
 
 

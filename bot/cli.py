@@ -8,7 +8,6 @@ import json
 import logging
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,42 +85,29 @@ def _warn_if_empty(app: App) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot import channels
     from bot.bootstrap import check_records
 
     app = _app()
     # What can fail at start-up is checked before the slow first load; a failure is one line
     # (StartupError, printed by `main`), never a traceback, and never shows the token.
     asyncio.run(check_records(app.settings.records_url))
-    token = app.settings.telegram_bot_token
-    if token:
-        from bot.telegram.serve import check_telegram, options
-
-        asyncio.run(check_telegram(options(app)))
+    wanted = channels.wanted(app.settings)  # Telegram, the web console, the console chat
+    asyncio.run(channels.check(app, wanted))
     if not app.store.documents():
         print("First run: loading the bundled course pack…", file=sys.stderr)
         report = app.ingestor.ingest([_pack_dir()], show_progress=sys.stderr.isatty())
         print(f"Loaded {report.count('added')} documents.", file=sys.stderr)
-    if token:
-        from bot.telegram.serve import serve
-
-        logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
-        asyncio.run(serve(app))
-        return 0
-    asyncio.run(_console(app))
+    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
+    asyncio.run(channels.run(app, wanted))
     return 0
 
 
 async def _console(app: App) -> None:
-    from bot.bootstrap import open_core
-    from bot.console import CONSOLE_USER, chat
-
     """The console chat: the local user is the owner of this installation (an admin)."""
-    core = await open_core(app)
-    core.policy = replace(core.policy, admin_ids=core.policy.admin_ids | {CONSOLE_USER})
-    try:
-        await chat(core)
-    finally:
-        await core.records.close()
+    from bot import channels
+
+    await channels.run(app, [c for c in channels.CHANNELS if c.name == "chat"])
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -42,7 +44,7 @@ async def chat(core: ChatCore, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
     while True:
         if interactive:
             print("> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
+        line = await read_line(stdin)
         if not line:
             break
         text = line.strip()
@@ -55,6 +57,34 @@ async def chat(core: ChatCore, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
                 if shown:
                     print(shown, end="\n\n", file=stdout, flush=True)
                 pressable = buttons or pressable
+
+
+async def read_line(stdin: TextIO) -> str:
+    """The next line, read without holding up the event loop (the web console may be serving
+    beside the chat), by a daemon thread, so a read still waiting never delays the exit."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def settle(text: str | None, error: BaseException | None) -> None:
+        if line.done():
+            return
+        if error is not None:
+            line.set_exception(error)
+        else:
+            line.set_result(text or "")
+
+    def read() -> None:
+        try:
+            text, error = stdin.readline(), None
+        except Exception as failure:  # noqa: BLE001 - handed to the waiting coroutine
+            text, error = None, failure
+        try:
+            loop.call_soon_threadsafe(settle, text, error)
+        except RuntimeError:  # the loop has closed: nobody waits for this line
+            pass
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return await line
 
 
 def _show(item: object) -> tuple[str, list[Button]]:

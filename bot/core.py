@@ -13,7 +13,7 @@ import math
 import time
 import weakref
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,6 +28,8 @@ from bot.flows import (
     materials,
     progress,
     quiz_answers,
+    waiting,
+    web,
 )
 from bot.texts import role_name, say
 from ingest.pipeline import Ingestor
@@ -58,6 +60,9 @@ class Policy:
     admin_ids: frozenset[int] = frozenset()
     per_minute: int = 10
     per_day: int = 200
+    window: float = 60.0  # seconds over which `per_minute` counts
+    queued: int = 3  # questions over the limit kept to answer later, per user; more are refused
+    timezone: str = "Asia/Shanghai"  # the alliance's: times people are shown
     actions_per_minute: int = 40  # commands, buttons, uploads, charts: anything but questions
     max_download_bytes: int = 20 * MB  # what the channel can fetch (Bot API: 20 MB)
     invite_uses: int = 30
@@ -78,6 +83,11 @@ class ChatCore:
     model: CompetencyModel | None = None  # quizzes need it
     invite_link: Callable[[str], str] = lambda code: f"/start {code}"
     history_size: int = 3
+    web_url: str | None = None  # the web console's URL, when it runs (sign-in links point there)
+    # Set by a channel that can: show a person their role's command menu (role None: removed),
+    # and deliver replies that come later, outside any event (a queued question's answer).
+    set_menu: Callable[[int, str | None, Lang], Awaitable[None]] | None = None
+    push: Callable[[int, AsyncIterator[Out]], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         self.history: dict[int, deque[str]] = defaultdict(lambda: deque(maxlen=self.history_size))
@@ -85,9 +95,10 @@ class ChatCore:
         self.ingest_lock = asyncio.Lock()
         self._invite_failures: dict[int, deque[float]] = {}
         self._actions: dict[int, deque[float]] = {}
+        self.waiting = waiting.Waiting()  # questions kept until the per-minute limit allows
         self.commands: dict[str, Route] = {}
         self.buttons: dict[str, Route] = {}
-        for flow in (account, ask, materials, feedback, admin, quiz_answers, progress):
+        for flow in (account, ask, materials, feedback, admin, quiz_answers, progress, web):
             self.commands.update(flow.COMMANDS)
             self.buttons.update(flow.BUTTONS)
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         True, description="also rank with the bundled multilingual USE encoder (cross-language)"
     )
     max_upload_mb: int = 50
+    read_memory_mb: int = Field(
+        1024, description="memory a file may take while it is read (in a child process)"
+    )
+    read_seconds: float = Field(120.0, description="time a file may take while it is read")
     max_question_chars: int = 1000
     database_url: str | None = Field(
         None, description="learner records; SQLite under STDTUTOR_HOME if unset, or postgresql://"
@@ -52,6 +56,16 @@ class Settings(BaseSettings):
     invite_days: int = 14
     invite_staff_uses: int = Field(1, description="default uses of an instructor/admin invite")
     invite_staff_days: int = Field(1, description="default days of an instructor/admin invite")
+    timezone: str = Field("Asia/Shanghai", description="the alliance's time zone, for times shown")
+    web_port: int | None = Field(
+        None, description="serve the web console on this port; off if unset"
+    )
+    web_listen: str = Field("127.0.0.1", description="the address the web console listens on")
+    web_url: str | None = Field(
+        None,
+        description="the console's public URL (behind a TLS proxy); http://LISTEN:PORT if unset",
+    )
+    web_session_hours: int = Field(12, description="how long a console sign-in lasts")
 
     @property
     def llm_enabled(self) -> bool:
@@ -69,6 +83,13 @@ class Settings(BaseSettings):
     def max_download_bytes(self) -> int:
         default = 2000 if self.telegram_api_base_url else 20
         return (self.telegram_max_download_mb or default) * 1024 * 1024
+
+    @property
+    def console_url(self) -> str | None:
+        """Where the web console is reached, when it runs."""
+        if self.web_port is None:
+            return None
+        return (self.web_url or f"http://{self.web_listen}:{self.web_port}").rstrip("/")
 
     @property
     def api_key(self) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from knowledge.records import CATEGORIES
 from knowledge.vocabulary import Lang
 
-__all__ = ["CATEGORIES", "category_name", "role_name", "say"]
+__all__ = [
+    "CATEGORIES", "category_name", "category_of", "category_words", "role_name", "role_of", "say"
+]  # fmt: skip
 CATEGORY_NAMES = {
     "research": ("研究型", "research"),
     "management": ("管理型", "management"),
@@ -67,6 +69,29 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Which talent category are you training for?",
     ),
     "category_set": ("已设为{category}人才。", "Category set: {category} talent."),
+    # onboarding: two lines of what the bot does, example questions, a first quiz
+    "enrolled_category": (
+        "已登记为{role}{cohort}，人才类别：{category}。",
+        "You're enrolled as {role}{cohort}, talent category: {category}.",
+    ),
+    "onboard": (
+        "直接发问题给我（中文或英文），我从课程资料中回答，并注明出处。\n"
+        "/quiz 按你的人才类别出题测验，/progress 看你离目标还差多少。",
+        "Send me a question (Chinese or English) and I'll answer from the course materials, "
+        "with sources.\n/quiz gives a quiz aimed at your talent category; /progress shows how "
+        "far you are from its targets.",
+    ),
+    "onboard_try": ("试试这些问题，或先做一次测验：", "Try one of these, or take a first quiz:"),
+    "first_quiz": ("🎯 做第一次测验", "🎯 Take a first quiz"),
+    "example_1": ("联盟有哪六类人才？", "What are the six talent categories of the alliance?"),
+    "example_2": (
+        "《标准化法》规定了哪五类标准？",
+        "Which five types of standards does the Standardization Law set out?",
+    ),
+    "example_3": (
+        "ISO 标准的制定分哪几个阶段？",
+        "What are the stages of developing an ISO standard?",
+    ),
     "lang_pick": ("请选择语言：", "Choose a language:"),
     "lang_set": ("以后我会用中文回复。", "I'll reply in English from now on."),
     "privacy": (
@@ -95,9 +120,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "quiz_me": ("🎯 就这个考考我", "🎯 Quiz me on this"),
     "thanks": ("谢谢反馈！", "Thanks for the feedback!"),
     "gone": ("这条记录已不存在。", "That record no longer exists."),
-    "too_fast": (
-        "你问得太快了，请稍等一分钟再问。",
-        "You're asking faster than I can keep up; please wait a minute and ask again.",
+    "queued": (
+        "这一分钟的提问已超过 {limit} 个：这个问题我记下了，约 {seconds} 秒后（{time}）回答。",
+        "That's over {limit} questions a minute: I've kept this one and will answer it in about "
+        "{seconds} s (at {time}).",
+    ),
+    "queue_full": (
+        "已有 {n} 个问题在排队，这个没有记下。请在 {time}（约 {seconds} 秒后）再问。",
+        "{n} questions are already waiting, so I didn't keep this one. Please ask again after "
+        "{time} (in about {seconds} s).",
     ),
     "busy": (
         "请稍等，我还在处理你前面的消息；之后再发的我先不处理。",
@@ -165,6 +196,20 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+_TEXTS.update(  # the web console's sign-in (bot/flows/web.py)
+    {
+        "console_off": (
+            "网页控制台没有开启（未设置 WEB_PORT）。",
+            "The web console is not running here (WEB_PORT is not set).",
+        ),
+        "console_link": (
+            "网页控制台的登录链接（仅可使用一次，{minutes} 分钟内有效，请勿转发）：\n{link}",
+            "Your sign-in link to the web console (works once, for {minutes} minutes; "
+            "don't forward it):\n{link}",
+        ),
+    }
+)
+
 
 def say(key: str, lang: Lang, table: dict[str, tuple[str, str]] | None = None, **values) -> str:
     """The line `key` in `lang`, from `table` (a flow's own lines) or the shared ones."""
@@ -175,6 +220,27 @@ def say(key: str, lang: Lang, table: dict[str, tuple[str, str]] | None = None, *
 def category_name(category: str | None, lang: Lang) -> str:
     zh, en = CATEGORY_NAMES.get(category or "", (category or "", category or ""))
     return zh if lang == "zh" else en
+
+
+def category_of(word: str) -> str | None:
+    """The category a word names, in either language ("国际型", "国际型人才", "International")."""
+    w = word.strip().lower().removesuffix("人才")
+    for category, (zh, en) in CATEGORY_NAMES.items():
+        if w in (category, zh, zh.removesuffix("型"), en):
+            return category
+    return None
+
+
+def category_words(lang: Lang) -> str:
+    """The words /invite takes for each category, for a usage line."""
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(f"{zh} / {en}" for zh, en in CATEGORY_NAMES.values())
+
+
+def role_of(word: str) -> str | None:
+    """The role a word names, in either language ("讲师", "instructor")."""
+    w = word.strip().lower()
+    return next((r for r, (zh, en) in ROLE_NAMES.items() if w in (r, zh, en)), None)
 
 
 def role_name(role: str, lang: Lang) -> str:

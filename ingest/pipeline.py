@@ -12,7 +12,8 @@ from typing import Literal
 from tqdm import tqdm
 
 from ingest.chunking import chunk_document, doc_id_for, document_lang
-from ingest.loaders import SUFFIXES, load
+from ingest.loaders import SUFFIXES
+from ingest.sandbox import Limits, read
 from knowledge.answering.ask import visible
 from knowledge.answering.embeddings import CachedEmbedder
 from knowledge.answering.models import DocumentInfo
@@ -60,8 +61,10 @@ class Ingestor:
         embedder: CachedEmbedder,
         max_bytes: int,
         on_change: Callable[[], None] = lambda: None,
+        limits: Limits | None = None,
     ) -> None:
         self.store, self.embedder, self.max_bytes = store, embedder, max_bytes
+        self.limits = limits or Limits()  # of the child process each file is read in
         self.on_change = on_change  # e.g. the retriever's refresh
 
     def ingest(self, paths: Sequence[Path], show_progress: bool = False) -> IngestReport:
@@ -126,7 +129,7 @@ class Ingestor:
         progress: Callable[[int, int], None] | None,
     ) -> DocumentInfo:
         version = source_hash[:16]
-        loaded = load(path)
+        loaded = read(path, self.limits)
         chunks = chunk_document(loaded, name, version)
         if not chunks:
             raise EmptyDocument(path)

@@ -30,6 +30,9 @@ class MaterialError(StdTutorError):
         message = f"{self.path.name}: {self.reason}"
         super().__init__(f"{message} ({detail})" if detail else message)
 
+    def __reduce__(self):  # raised in the reading child process, re-raised in the parent
+        return type(self), (self.path, self.detail)
+
 
 class UnsupportedType(MaterialError):
     reason = "unsupported file type"
@@ -37,6 +40,10 @@ class UnsupportedType(MaterialError):
 
 class TooLarge(MaterialError):
     reason = "file is too large"
+
+
+class TooDemanding(MaterialError):
+    reason = "reading it needs more memory or time than allowed"
 
 
 class CorruptFile(MaterialError):

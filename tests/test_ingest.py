@@ -335,3 +335,24 @@ def test_document_names_lose_direction_overrides_and_invisible_characters(tmp_pa
     app = make_app()
     assert not app.ingestor.ingest([spoof]).failed
     assert [d.doc for d in app.store.documents()] == ["notesgpj.md"]
+
+
+def test_a_file_whose_reading_takes_too_much_memory_or_time_is_refused_and_the_rest_load(
+    make_app, tmp_path
+):
+    """Files are read in a child process held to READ_MEMORY_MB and READ_SECONDS: a file that
+    asks for more is refused with one line, and the bot (and the batch) go on."""
+    big = tmp_path / "big.txt"
+    big.write_text(("标准化文件的结构和起草规则。" * 100 + "\n") * 12_000, encoding="utf-8")
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+
+    app = make_app(max_upload_mb=64, read_memory_mb=200)
+    report = app.ingestor.ingest([big, handbook])
+    [failed] = report.failed
+    assert failed.path == big and "needs more memory or time than allowed" in failed.error
+    assert "more than 200 MB" in failed.error
+    assert report.count("added") == 1 and search(app, "room 12")
+
+    slow = make_app(home=tmp_path / "slow", max_upload_mb=64, read_seconds=0.05)
+    [failed] = slow.ingestor.ingest([big]).failed
+    assert "needs more memory or time than allowed (more than 0.05 s)" in failed.error

@@ -6,8 +6,10 @@ import logging
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from knowledge.records import CATEGORIES
 from tests.standins.openai_server import FakeOpenAI
@@ -177,17 +179,38 @@ async def test_a_redelivered_update_is_answered_once(bot):
     assert await bot.core.records.count_questions(ANN, since=_long_ago()) == 1
 
 
-async def test_a_flood_of_questions_meets_the_per_minute_limit(pack_app, records_url):
-    async with running_bot(pack_app, records_url, per_minute=4) as bot:
+async def test_questions_over_the_per_minute_limit_are_kept_and_answered_in_turn(
+    pack_app, records_url
+):
+    """3 a "minute" (4 s here), 3 kept: of 9 questions in a row, 3 are answered at once, 3 are
+    kept and answered when the limit allows, and 3 are refused with the time to ask again."""
+    async with running_bot(pack_app, records_url, per_minute=3, window=4.0) as bot:
         await bot.enrol(ANN)
-        for i in range(10):
+        for i in range(9):
             bot.api.user_message(ANN, f"{QUESTION} {i}")
-        await until(lambda: len(bot.api.sent(ANN)) >= 10, timeout=60)
-        await bot.api.wait_idle(quiet=0.6, timeout=60)
-        texts = [m["plain_text"] for m in bot.api.sent(ANN)]
-        assert len(texts) == 10
-        assert sum("研究型" in t for t in texts) == 4 and sum("太快" in t for t in texts) == 6
-        assert await bot.core.records.count_questions(ANN, since=_long_ago()) == 4
+        await until(lambda: len(bot.api.sent(ANN)) >= 9, timeout=60)
+        first = [m["plain_text"] for m in bot.api.sent(ANN)]
+        assert sum("研究型" in t for t in first) == 3
+        kept = [t for t in first if "这个问题我记下了" in t]
+        refused = [t for t in first if "这个没有记下" in t]
+        assert len(kept) == 3 and len(refused) == 3, first
+        assert all(re.search(r"超过 3 个.*约 \d 秒后（\d\d:\d\d:\d\d）回答", t) for t in kept)
+        shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+        for t in refused:
+            assert t.startswith("已有 3 个问题在排队")
+            at = re.search(r"请在 (\d\d):(\d\d):(\d\d)（约 (\d) 秒后）再问", t)
+            assert at, t
+            when = shanghai.replace(hour=int(at[1]), minute=int(at[2]), second=int(at[3]))
+            assert abs((when - shanghai).total_seconds()) < 10  # on the alliance's clock
+
+        await until(lambda: sum("研究型" in m["plain_text"] for m in bot.api.sent(ANN)) == 6, 30)
+        await bot.api.wait_idle(quiet=0.6, timeout=30)
+        sent = [c for c in bot.api.calls if c.method == "sendMessage"]
+        answers = [c for c in sent if "研究型" in str(c.params)]
+        assert len(answers) == 6 and answers[3].at - answers[0].at >= 3.5  # waited their turn
+        async with bot.core.records.engine.begin() as conn:
+            asked = (await conn.execute(text("SELECT question FROM questions ORDER BY id"))).all()
+        assert [q for (q,) in asked] == [f"{QUESTION} {i}" for i in range(6)]  # in order
 
 
 async def test_an_llm_answer_streams_by_edits_at_most_once_a_second(pack_app, records_url):

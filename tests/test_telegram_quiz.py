@@ -127,7 +127,7 @@ async def test_admins_see_the_report_and_export_it(bot):
     await answer(bot, False)
     replies = await bot.say(ADMIN, "/report")
     assert re.search(r"1", replies[0]["text"])
-    assert any(c.method == "sendPhoto" for c in bot.api.calls)
+    await bot.api.wait_for("sendPhoto")  # the heat map follows the text (drawn meanwhile)
     await bot.say(ADMIN, "/export xlsx")
     [doc] = [c for c in bot.api.calls if c.method == "sendDocument"]
     assert next(iter(doc.files.values()))[:2] == b"PK"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.events import Button, Incoming, Out, Reply
 from bot.texts import say
@@ -56,3 +58,8 @@ class Route:
 def buttons(*rows: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
     """Button rows from (label, data) pairs."""
     return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+
+
+def local_time(ctx: Ctx, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`moment` on the alliance's clock (`Policy.timezone`)."""
+    return moment.astimezone(ZoneInfo(ctx.core.policy.timezone)).strftime(fmt)

@@ -12,15 +12,43 @@ from knowledge.vocabulary import Lang
 
 
 async def start(ctx: Ctx) -> AsyncIterator[Reply]:
+    """The greeting; a trainee with a category gets the onboarding (examples, a first quiz),
+    one without is asked for it (and gets the onboarding once it is chosen)."""
     user = ctx.user
     lines = [ctx.say("welcome", name=user.name or ctx.event.name or "")]
     if ctx.event.args:  # just enrolled by an invite
         cohort = f" · {user.cohort}" if user.cohort else ""
-        lines.append(ctx.say("enrolled", role=role_name(user.role, ctx.lang), cohort=cohort))
-    lines.append(_capabilities(ctx))
-    yield ctx.reply("\n\n".join(lines), kind="info")
-    if user.role == "trainee" and not user.category:
+        role = role_name(user.role, ctx.lang)
+        if user.role == "trainee" and user.category:
+            category = category_name(user.category, ctx.lang)
+            lines.append(ctx.say("enrolled_category", role=role, cohort=cohort, category=category))
+        else:
+            lines.append(ctx.say("enrolled", role=role, cohort=cohort))
+        await refresh_menu(ctx, user.id, user.role, ctx.lang)
+    if user.role != "trainee":
+        lines.append(_capabilities(ctx))
+        yield ctx.reply("\n\n".join(lines), kind="info")
+        return
+    if not user.category:  # the onboarding follows the choice
+        yield ctx.reply("\n\n".join(lines), kind="info")
         yield category_question(ctx)
+        return
+    yield onboarding(ctx, "\n\n".join(lines))
+
+
+def onboarding(ctx: Ctx, head: str, edit: bool = False) -> Reply:
+    """`head`, what the bot does in two lines, three example questions that ask themselves
+    when pressed, and a first quiz."""
+    text = f"{head}\n\n{ctx.say('onboard')}\n\n{ctx.say('onboard_try')}"
+    rows = [[(ctx.say(f"example_{n}"), f"ex:{n}")] for n in (1, 2, 3)]
+    rows.append([(ctx.say("first_quiz"), "quiz:")])
+    return ctx.reply(text, kind="info", buttons=buttons(*rows), edit=edit)
+
+
+async def refresh_menu(ctx: Ctx, user_id: int, role: str | None, lang: Lang) -> None:
+    """Show the person the command menu of their role (None: they are gone)."""
+    if ctx.core.set_menu is not None:
+        await ctx.core.set_menu(user_id, role, lang)
 
 
 async def help_(ctx: Ctx) -> AsyncIterator[Reply]:
@@ -46,7 +74,7 @@ async def choose_category(ctx: Ctx) -> AsyncIterator[Reply]:
         return
     await ctx.core.records.update_user(ctx.user.id, category=ctx.arg)
     text = ctx.say("category_set", category=category_name(ctx.arg, ctx.lang))
-    yield ctx.reply(text, kind="info", edit=True)
+    yield onboarding(ctx, text, edit=True)
 
 
 async def lang(ctx: Ctx) -> AsyncIterator[Reply]:
@@ -67,6 +95,8 @@ async def choose_lang(ctx: Ctx) -> AsyncIterator[Reply]:
 async def _set_lang(ctx: Ctx, code: str, edit: bool) -> AsyncIterator[Reply]:
     await ctx.core.records.update_user(ctx.user.id, lang=code)
     lang: Lang = "zh" if code == "zh" else "en"
+    if ctx.user.role != "trainee":  # staff menus are in their own language
+        await refresh_menu(ctx, ctx.user.id, ctx.user.role, lang)
     yield Reply(say("lang_set", lang), lang=lang, kind="info", edit=edit)
 
 

@@ -7,21 +7,35 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from bot.events import Notice, Reply
-from bot.flows import Ctx, Route, buttons, number
-from bot.flows.account import forget_person
-from bot.texts import CATEGORIES, category_name, role_name, say
-from knowledge.records import ROLES, User
+from bot.flows import Ctx, Route, buttons, local_time, number
+from bot.flows.account import forget_person, refresh_menu
+from bot.texts import category_name, category_of, category_words, role_name, role_of, say
+from knowledge.records import User
 
 T = {
     "usage": (
         "用法：/invite 角色 [班级] [人才类别] [uses=次数] [days=天数]\n"
-        "角色：trainee、instructor、admin",
+        "角色：trainee / 学员、instructor / 讲师、admin / 管理员\n人才类别：{categories}",
         "Usage: /invite ROLE [COHORT] [CATEGORY] [uses=N] [days=N]\n"
-        "ROLE: trainee, instructor or admin",
+        "ROLE: trainee, instructor or admin\nCATEGORY: {categories}",
+    ),
+    "bad_role": ("不认识的角色“{word}”。", "Unknown role “{word}”."),
+    "bad_number": (
+        "“{word}”不对：uses 和 days 须为正整数，例如 uses=30 days=14。",
+        "“{word}” is not right: uses and days take a whole number above 0, e.g. uses=30 days=14.",
+    ),
+    "bad_word": (
+        "“{word}”不是人才类别（班级已是“{cohort}”）。",
+        "“{word}” is not a talent category (the cohort is already “{cohort}”).",
+    ),
+    "two_categories": (
+        "只能指定一个人才类别：“{word}”之前已有{category}。",
+        "One talent category only: {category} came before “{word}”.",
     ),
     "invite": (
-        "{who}的邀请链接：\n{link}\n最多 {uses} 人使用，{until} 前有效。/revoke {code} 可作废。",
-        "Invite for {who}:\n{link}\nUp to {uses} uses, valid until {until}. "
+        "{who}的邀请链接：\n{link}\n最多 {uses} 人使用，{until}（{zone}）前有效。"
+        "/revoke {code} 可作废。",
+        "Invite for {who}:\n{link}\nUp to {uses} uses, valid until {until} ({zone}). "
         "/revoke {code} cancels it.",
     ),
     "revoked": ("邀请 {code} 已作废。", "Invite {code} is revoked."),
@@ -34,16 +48,10 @@ T = {
 
 
 async def invite(ctx: Ctx) -> AsyncIterator[Reply]:
-    policy, args = ctx.core.policy, ctx.event.args
-    staff = bool(args) and args[0].lower() in ("instructor", "admin")
-    uses, days = (
-        (policy.invite_staff_uses, policy.invite_staff_days)
-        if staff
-        else (policy.invite_uses, policy.invite_days)
-    )
-    parsed = _parse(args, uses, days)
-    if parsed is None:
-        yield ctx.reply(ctx.say("usage", T), kind="error")
+    parsed = _parse(ctx)
+    if isinstance(parsed, str):
+        usage = ctx.say("usage", T, categories=category_words(ctx.lang))
+        yield ctx.reply(f"{parsed}\n\n{usage}".strip(), kind="error")
         return
     role, cohort, category, uses, days = parsed
     created = await ctx.core.records.create_invite(
@@ -63,38 +71,62 @@ async def invite(ctx: Ctx) -> AsyncIterator[Reply]:
         who=who,
         link=ctx.core.invite_link(created.code),
         uses=uses,
-        until=created.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        until=local_time(ctx, created.expires_at),
+        zone=ctx.core.policy.timezone,
         code=created.code,
     )
     yield ctx.reply(text, kind="info")
 
 
-def _parse(args: tuple[str, ...], uses: int, days: int):
-    if not args or args[0].lower() not in ROLES:
-        return None
-    role, cohort, category = args[0].lower(), None, None
+def _parse(ctx: Ctx) -> tuple[str, str | None, str | None, int, int] | str:
+    """(role, cohort, category, uses, days) from /invite's words, or why not ("" for none)."""
+    args, policy = ctx.event.args, ctx.core.policy
+    role = role_of(args[0]) if args else None
+    if role is None:
+        return ctx.say("bad_role", T, word=args[0]) if args else ""
+    staff = role in ("instructor", "admin")
+    uses = policy.invite_staff_uses if staff else policy.invite_uses
+    days = policy.invite_staff_days if staff else policy.invite_days
+    cohort, category = None, None
     for arg in args[1:]:
-        key, _, value = arg.partition("=")
-        if key.lower() in ("uses", "days") and value.isdigit() and int(value) > 0:
+        key, eq, value = arg.partition("=")
+        if eq:
+            if key.lower() not in ("uses", "days") or not value.isdigit() or int(value) < 1:
+                return ctx.say("bad_number", T, word=arg)
             uses, days = (int(value), days) if key.lower() == "uses" else (uses, int(value))
-        elif arg.lower() in CATEGORIES and category is None:
-            category = arg.lower()
-        elif cohort is None and not value:
+        elif found := category_of(arg):
+            if category is not None:
+                name = category_name(category, ctx.lang)
+                return ctx.say("two_categories", T, word=arg, category=name)
+            category = found
+        elif cohort is None:
             cohort = arg
         else:
-            return None
+            return ctx.say("bad_word", T, word=arg, cohort=cohort)
     return role, cohort, category, uses, days
 
 
 async def revoke(ctx: Ctx) -> AsyncIterator[Reply]:
     if ctx.event.args:
-        async for item in _revoke(ctx, ctx.event.args[0], edit=False):
-            yield item
+        code = ctx.event.args[0]
+        done = await ctx.core.records.revoke(code)
+        yield ctx.reply(ctx.say("revoked" if done else "no_invite", T, code=code), kind="info")
         return
+    yield await _listing(ctx, "", edit=False)
+
+
+async def revoke_button(ctx: Ctx) -> AsyncIterator[Reply]:
+    """rv:CODE — revoke it; the list stays, less that invite, so several go in a row."""
+    done = await ctx.core.records.revoke(ctx.arg)
+    head = ctx.say("revoked" if done else "no_invite", T, code=ctx.arg)
+    yield await _listing(ctx, head, edit=True)
+
+
+async def _listing(ctx: Ctx, head: str, edit: bool) -> Reply:
     active = await ctx.core.records.invites(active_only=True)
     if not active:
-        yield ctx.reply(ctx.say("no_invites", T), kind="info")
-        return
+        text = "\n".join(p for p in (head, ctx.say("no_invites", T)) if p)
+        return ctx.reply(text, kind="info", edit=edit)
     rows = [
         [
             (
@@ -105,17 +137,8 @@ async def revoke(ctx: Ctx) -> AsyncIterator[Reply]:
         ]
         for i in active
     ]
-    yield ctx.reply(ctx.say("invites", T), kind="info", buttons=buttons(*rows))
-
-
-async def revoke_button(ctx: Ctx) -> AsyncIterator[Reply]:
-    async for item in _revoke(ctx, ctx.arg, edit=True):
-        yield item
-
-
-async def _revoke(ctx: Ctx, code: str, edit: bool) -> AsyncIterator[Reply]:
-    done = await ctx.core.records.revoke(code)
-    yield ctx.reply(ctx.say("revoked" if done else "no_invite", T, code=code), edit=edit)
+    text = "\n".join(p for p in (head, ctx.say("invites", T)) if p)
+    return ctx.reply(text, kind="info", buttons=buttons(*rows), edit=edit)
 
 
 async def users(ctx: Ctx) -> AsyncIterator[Reply]:
@@ -153,6 +176,7 @@ async def confirm_remove(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
     lang = "en" if target.lang == "en" else "zh"
     yield Notice(target.id, say("you_were_removed", lang), lang)
     await forget_person(ctx, target.id)
+    await refresh_menu(ctx, target.id, None, lang)
     text = ctx.say("user_removed", name=target.name or "—", id=target.id)
     yield ctx.reply(text, kind="info", edit=True)
 
@@ -164,16 +188,17 @@ async def keep_user(ctx: Ctx) -> AsyncIterator[Reply]:
 async def change_role(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
     """/role USER_ID trainee|instructor|admin"""
     args = ctx.event.args
-    if len(args) != 2 or args[1].lower() not in ROLES:
+    role = role_of(args[1]) if len(args) == 2 else None
+    if role is None:
         yield ctx.reply(ctx.say("user_usage"), kind="error")
         return
     target = await _target(ctx, args[0])
     if isinstance(target, Reply):
         yield target
         return
-    role = args[1].lower()
     await ctx.core.records.update_user(target.id, role=role, pending=None)
     lang = "en" if target.lang == "en" else "zh"
+    await refresh_menu(ctx, target.id, role, lang)
     yield Notice(target.id, say("your_role_changed", lang, role=role_name(role, lang)), lang)
     text = ctx.say(
         "role_changed", name=target.name or "—", id=target.id, role=role_name(role, ctx.lang)

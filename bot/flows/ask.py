@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.events import Partial, Reply, Typing
-from bot.flows import Ctx, Route, buttons, number
+from bot.flows import Ctx, Route, buttons, local_time, number, waiting
 from bot.texts import say
 from knowledge.answering.models import Answer, Citation
 from knowledge.answering.tutor import Delta
@@ -18,64 +19,98 @@ from knowledge.vocabulary import detect_lang
 
 
 async def question(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
-    core, user, text = ctx.core, ctx.user, ctx.event.text
-    yield Typing()
+    """A question: answered now, or kept for when the per-minute limit allows (see `waiting`)."""
+    core, user = ctx.core, ctx.user
     async with core.user_lock(user.id):
-        limited = await _over_limit(ctx)
-        if limited:
-            yield limited
+        policy, now = core.policy, datetime.now(UTC)
+        (day,) = await core.records.question_counts(user.id, now - timedelta(days=1))
+        if day >= policy.per_day:
+            yield ctx.reply(ctx.say("daily_limit", limit=policy.per_day), kind="error")
             return
-        canonical = None
-        if core.canonical is not None and text.strip():
-            canonical = await asyncio.to_thread(core.canonical.match, text)
-        if canonical is not None:
-            yield await _serve_canonical(ctx, canonical)
-            return
-        history = core.history[user.id]
-        final: Answer | None = None
-        written = ""
-        try:
-            async for item in core.tutor.stream(text, tuple(history)):
-                if isinstance(item, Delta):
-                    written += item.text
-                    yield Partial(written)
-                else:
-                    final = item
-        except BadQuestion as error:
-            yield ctx.reply(str(error), kind="error")
-            return
-        assert final is not None
-        if final.written_by != "small_talk":  # "你好" is no context for the next question
-            history.append(final.question)
-        qid = await core.records.log_question(
-            user_id=user.id,
-            chat_id=ctx.event.chat_id or user.id,
-            question=final.question,
-            lang=final.lang,
-            answer=final.answer,
-            abstained=final.abstained,
-            citations=[asdict(c) for c in final.citations],
-        )
-        yield Reply(
-            final.answer,
-            final.citations,
-            final.abstained,
-            final.lang,
-            buttons=_answer_buttons(ctx, qid, bool(final.citations)),
-            markdown=final.written_by == "llm",
-        )
+        kept = core.waiting.count(user.id)
+        times = await waiting.recent(ctx)
+        if kept or len(times) >= policy.per_minute:
+            at = waiting.slots(ctx, times, kept + 1)
+            if kept >= policy.queued:  # asking again makes sense once the first is answered
+                yield ctx.reply(ctx.say("queue_full", n=kept, **_when(ctx, at[0])), kind="error")
+                return
+            queued = ctx.say("queued", limit=policy.per_minute, **_when(ctx, at[-1]))
+            yield ctx.reply(queued, kind="info")
+            if core.push is not None:
+                core.waiting.keep(ctx, later)
+                return
+            await asyncio.sleep(max(0.0, (at[-1] - datetime.now(UTC)).total_seconds()))
+        yield Typing()
+        async for item in _answer(ctx):
+            yield item
 
 
-async def _over_limit(ctx: Ctx) -> Reply | None:
-    policy, now = ctx.core.policy, datetime.now(UTC)
-    day, minute = await ctx.core.records.question_counts(
-        ctx.user.id, now - timedelta(days=1), now - timedelta(minutes=1)
+async def later(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
+    """A kept question, answered when its turn comes."""
+    yield Typing()
+    async with ctx.core.user_lock(ctx.user.id):
+        async for item in _answer(ctx):
+            yield item
+
+
+def _when(ctx: Ctx, at: datetime) -> dict[str, str | int]:
+    seconds = max(1, math.ceil((at - datetime.now(UTC)).total_seconds()))
+    return {"time": local_time(ctx, at, "%H:%M:%S"), "seconds": seconds}
+
+
+async def example(ctx: Ctx) -> AsyncIterator[Partial | Reply]:
+    """ex:N — an example question of the onboarding, asked as if typed."""
+    if ctx.arg not in ("1", "2", "3"):
+        return
+    text = ctx.say(f"example_{ctx.arg}")
+    yield ctx.reply(f"❓ {text}", kind="info")
+    asked = Ctx(replace(ctx.event, text=text, button=None), ctx.user, ctx.lang, ctx.core)
+    async for item in question(asked):
+        if not isinstance(item, Typing):  # a press shows its replies once they are all there
+            yield item
+
+
+async def _answer(ctx: Ctx) -> AsyncIterator[Partial | Reply]:
+    core, user, text = ctx.core, ctx.user, ctx.event.text
+    canonical = None
+    if core.canonical is not None and text.strip():
+        canonical = await asyncio.to_thread(core.canonical.match, text)
+    if canonical is not None:
+        yield await _serve_canonical(ctx, canonical)
+        return
+    history = core.history[user.id]
+    final: Answer | None = None
+    written = ""
+    try:
+        async for item in core.tutor.stream(text, tuple(history)):
+            if isinstance(item, Delta):
+                written += item.text
+                yield Partial(written)
+            else:
+                final = item
+    except BadQuestion as error:
+        yield ctx.reply(str(error), kind="error")
+        return
+    assert final is not None
+    if final.written_by != "small_talk":  # "你好" is no context for the next question
+        history.append(final.question)
+    qid = await core.records.log_question(
+        user_id=user.id,
+        chat_id=ctx.event.chat_id or user.id,
+        question=final.question,
+        lang=final.lang,
+        answer=final.answer,
+        abstained=final.abstained,
+        citations=[asdict(c) for c in final.citations],
     )
-    if day >= policy.per_day:
-        return ctx.reply(ctx.say("daily_limit", limit=policy.per_day), kind="error")
-    if minute >= policy.per_minute:
-        return ctx.reply(ctx.say("too_fast"), kind="error")
-    return None
+    yield Reply(
+        final.answer,
+        final.citations,
+        final.abstained,
+        final.lang,
+        buttons=_answer_buttons(ctx, qid, bool(final.citations)),
+        markdown=final.written_by == "llm",
+    )
 
 
 async def _serve_canonical(ctx: Ctx, canonical: Canonical) -> Reply:
@@ -126,6 +161,7 @@ async def rate(ctx: Ctx) -> AsyncIterator[Reply]:
 QUESTION = Route("trainee", question)
 COMMANDS: dict[str, Route] = {}
 BUTTONS = {
+    "ex": Route("trainee", example),
     "src": Route("trainee", sources),
     "up": Route("trainee", rate),
     "dn": Route("trainee", rate),

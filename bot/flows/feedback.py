@@ -6,10 +6,15 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from bot.events import Notice, Reply
 from bot.flows import Ctx, Route, buttons, number
 from bot.texts import say
+from knowledge.records import Canonical, QuestionRecord
+
+if TYPE_CHECKING:
+    from bot.core import ChatCore
 
 T = {
     "no_feedback": (
@@ -75,25 +80,37 @@ async def pending_text(ctx: Ctx) -> AsyncIterator[Reply]:
     if ctx.user.role == "trainee" or record is None:
         yield ctx.reply(ctx.say("gone"), kind="error")
         return
-    answer, standalone = ctx.event.text.strip(), None
+    author = ctx.user.name or ctx.event.name
+    _, notice = await save_canonical(ctx.core, record, ctx.event.text, ctx.user.id, author)
+    yield ctx.reply(ctx.say("saved", T, question=record.question), kind="info")
+    if notice is not None:
+        yield notice
+
+
+async def save_canonical(
+    core: ChatCore, record: QuestionRecord, text: str, author_id: int, author_name: str
+) -> tuple[Canonical, Notice | None]:
+    """Store an instructor's answer to a logged question and serve it from now on; with the
+    Notice that tells the asker (None when the author asked it themselves)."""
+    answer, standalone = text.strip(), None
     if found := STANDALONE.match(answer):  # "Q: …" first: the question without personal details
         answer, standalone = found["a"].strip(), found["q"].strip()
-    canonical = await records.add_canonical(
+    canonical = await core.records.add_canonical(
         question=record.question,
         lang=record.lang,
         answer=answer,
-        author_id=ctx.user.id,
-        author_name=ctx.user.name or ctx.event.name,
+        author_id=author_id,
+        author_name=author_name,
         source_question_id=record.id,
         standalone=standalone,
     )
-    if ctx.core.canonical is not None:
-        await asyncio.to_thread(ctx.core.canonical.add, canonical)
-    yield ctx.reply(ctx.say("saved", T, question=record.question), kind="info")
-    if record.user_id != ctx.user.id:  # the asker gets the answer they were promised
-        shown = answer if len(answer) <= NOTICE_CHARS else answer[:NOTICE_CHARS] + "…"
-        told = say("answered_for_you", record.lang, T, question=record.question, answer=shown)
-        yield Notice(record.user_id, told, record.lang)
+    if core.canonical is not None:
+        await asyncio.to_thread(core.canonical.add, canonical)
+    if record.user_id == author_id:
+        return canonical, None
+    shown = answer if len(answer) <= NOTICE_CHARS else answer[:NOTICE_CHARS] + "…"
+    told = say("answered_for_you", record.lang, T, question=record.question, answer=shown)
+    return canonical, Notice(record.user_id, told, record.lang)  # the answer they were promised
 
 
 async def cancel(ctx: Ctx) -> AsyncIterator[Reply]:

@@ -7,6 +7,7 @@ import logging
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.events import Progress, Reply, Upload
 from bot.flows import Ctx, Route, buttons
@@ -14,6 +15,10 @@ from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
 from ingest.questions import ImportReport, import_file
 from knowledge.answering.glossary import pack_files
+from knowledge.answering.models import DocumentInfo
+
+if TYPE_CHECKING:
+    from bot.core import ChatCore
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -94,13 +99,12 @@ async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
             yield problem
             return
         yield Progress(ctx.say("reading", T, name=name))
-        async with core.ingest_lock:
-            result: FileResult | None = None
-            async for item in _ingest(ctx, path, name):
-                if isinstance(item, Progress):
-                    yield item
-                else:
-                    result = item
+        result: FileResult | None = None
+        async for item in ingesting(core, path, name):
+            if isinstance(item, FileResult):
+                result = item
+            else:
+                yield Progress(ctx.say("indexing", T, name=name, done=item[0], total=item[1]))
     assert result is not None
     yield _summary(ctx, result)
 
@@ -148,9 +152,20 @@ def _size_problem(ctx: Ctx, name: str, size: int | None) -> Reply | None:
     return ctx.reply(text, kind="error")
 
 
-async def _ingest(ctx: Ctx, path: Path, name: str) -> AsyncIterator[Progress | FileResult]:
-    """Ingest in a worker thread, passing its progress on as it comes."""
-    ingestor = ctx.core.ingestor
+async def ingesting(
+    core: ChatCore, path: Path, name: str
+) -> AsyncIterator[tuple[int, int] | FileResult]:
+    """Ingest one file as every channel does: one at a time (the core's ingest lock), in a
+    worker thread, passing (passages done, total) on as they come, then the FileResult."""
+    async with core.ingest_lock:
+        async for item in _ingest(core, path, name):
+            yield item
+
+
+async def _ingest(
+    core: ChatCore, path: Path, name: str
+) -> AsyncIterator[tuple[int, int] | FileResult]:
+    ingestor = core.ingestor
     assert ingestor is not None
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
@@ -165,8 +180,7 @@ async def _ingest(ctx: Ctx, path: Path, name: str) -> AsyncIterator[Progress | F
         waiter = asyncio.ensure_future(updates.get())
         await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if waiter.done():
-            done, total = waiter.result()
-            yield Progress(ctx.say("indexing", T, name=name, done=done, total=total))
+            yield waiter.result()
         else:
             waiter.cancel()
     result = work.result()
@@ -213,14 +227,21 @@ async def ask_remove(ctx: Ctx) -> AsyncIterator[Reply]:
 
 
 async def remove(ctx: Ctx) -> AsyncIterator[Reply]:
-    ingestor = ctx.core.ingestor
-    assert ingestor is not None
-    async with ctx.core.ingest_lock:
-        if await asyncio.to_thread(ingestor.store.document, ctx.arg) is None:
-            yield ctx.reply(ctx.say("gone"), kind="info", edit=True)
-            return
-        doc = await asyncio.to_thread(ingestor.remove, ctx.arg)
+    doc = await remove_document(ctx.core, ctx.arg)
+    if doc is None:
+        yield ctx.reply(ctx.say("gone"), kind="info", edit=True)
+        return
     yield ctx.reply(ctx.say("removed", T, title=doc.title), kind="info", edit=True)
+
+
+async def remove_document(core: ChatCore, doc_id: str) -> DocumentInfo | None:
+    """Retire a document (None if it is already gone), one change at a time, off the loop."""
+    ingestor = core.ingestor
+    assert ingestor is not None
+    async with core.ingest_lock:
+        if await asyncio.to_thread(ingestor.store.document, doc_id) is None:
+            return None
+        return await asyncio.to_thread(ingestor.remove, doc_id)
 
 
 async def keep(ctx: Ctx) -> AsyncIterator[Reply]:

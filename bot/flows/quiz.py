@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from bot.events import QuizPrompt, Reply
 from bot.flows import Ctx, buttons, number
 from bot.flows.account import category_question
+from bot.flows.progress import START, level_words
+from bot.texts import category_name
 from knowledge.learning.questions import POLL_QUESTION_CHARS, Question
 from knowledge.learning.select import next_question
 from knowledge.records import QuizSession
@@ -48,11 +50,32 @@ T = {
         "That quiz is over. Send /quiz to start a new one.",
     ),
     "summary": ("测验结束：{score}/{total} 题正确。", "Quiz over: {score} of {total} right."),
-    "touched": (
-        "{title}：掌握 {mastery:.1f} / 目标 {target}",
-        "{title}: mastery {mastery:.1f} / target {target}",
+    "touched": ("{title}：{level}", "{title}: {level}"),
+    "scale": (
+        "级别从 1 到 5：{levels}。目标是{category}人才要求的级别；每答一题，级别都会更新。",
+        "Levels go from 1 to 5: {levels}. The target is the level {category} talent needs; "
+        "every answer updates your level.",
     ),
-    "empty_summary": ("测验结束。", "Quiz over."),
+    "next_gap": (
+        "下一步：“{title}”离目标最远，再来一轮就会多练它；或看看全部进度。",
+        "Next: “{title}” is furthest from its target; another round practises it, or see "
+        "your progress overall.",
+    ),
+    "next_done": (
+        "这几项都已达到目标：再来一轮，或看看全部进度。",
+        "These all meet their targets: take another round, or see your progress overall.",
+    ),
+    "see_progress": ("📈 我的进度", "📈 My progress"),
+    "again": ("🔁 再来一轮", "🔁 Another round"),
+    "closed": (
+        "上一轮测验（已答 {answered}/{size} 题）已结束，它的题目不再计分。",
+        "Your previous quiz ({answered} of {size} answered) is closed; its questions no longer "
+        "count.",
+    ),
+    "stale": (
+        "这道题属于已结束的一轮测验，这次作答不计分。",
+        "That question belongs to a quiz that was closed; this answer doesn't count.",
+    ),
 }
 
 
@@ -101,7 +124,14 @@ async def _begin(ctx: Ctx, size: int, focus: list[str] | None) -> AsyncIterator[
         yield ctx.reply(ctx.say("category_first", T), kind="info")
         yield category_question(ctx)
         return
-    session = await ctx.core.records.start_session(ctx.user.id, size, focus)
+    records = ctx.core.records
+    old = await records.open_session(ctx.user.id)
+    if ctx.user.pending and "quiz" in json.loads(ctx.user.pending):
+        await records.update_user(ctx.user.id, pending=None)  # a typed answer it waited for
+    session = await records.start_session(ctx.user.id, size, focus)  # closes `old`
+    if old is not None and old.asked:
+        answered = len(old.asked) - (old.current is not None)
+        yield ctx.reply(ctx.say("closed", T, answered=answered, size=old.size), kind="info")
     async for item in next_step(ctx, session):
         yield item
 
@@ -159,6 +189,8 @@ def _prompt(ctx: Ctx, session: QuizSession, q: Question) -> QuizPrompt:
 
 
 async def summary(ctx: Ctx, session: QuizSession) -> Reply:
+    """The score, each competency touched as a level in words against its target, what the
+    levels mean, and what to do next (buttons for progress and another round)."""
     records, model = ctx.core.records, ctx.core.model
     assert model is not None
     await records.finish_session(session.id)
@@ -167,13 +199,25 @@ async def summary(ctx: Ctx, session: QuizSession) -> Reply:
     mastery = await records.mastery(ctx.user.id)
     bank = {q.id: q for q in await records.items(None)}  # one query, not one per question
     asked = [bank[i] for i in session.asked if i in bank]
-    touched = list(dict.fromkeys(c for q in asked for c in q.competencies))
+    touched = [c for c in dict.fromkeys(c for q in asked for c in q.competencies)]
     lines = [ctx.say("summary", T, score=score, total=len(attempts))]
+    gaps = []
     for cid in touched:
         m = mastery.get(cid)
+        level = m.score if m else START
         title = model.competencies[cid].title(ctx.lang) if cid in model.competencies else cid
         target = model.target(ctx.user.category, cid)
         lines.append(
-            "• " + ctx.say("touched", T, title=title, mastery=m.score if m else 1.0, target=target)
+            "• " + ctx.say("touched", T, title=title, level=level_words(ctx, level, target))
         )
-    return ctx.reply("\n".join(lines), kind="info")
+        if target and level < target:
+            gaps.append((target - level, title))
+    names = " · ".join(f"{lv.n} {lv.name(ctx.lang)}" for lv in model.levels)
+    category = category_name(ctx.user.category, ctx.lang) or "—"
+    lines += ["", ctx.say("scale", T, levels=names, category=category)]
+    if gaps:
+        lines.append(ctx.say("next_gap", T, title=max(gaps)[1]))
+    else:
+        lines.append(ctx.say("next_done", T))
+    rows = buttons([(ctx.say("see_progress", T), "prog:"), (ctx.say("again", T), "quiz:")])
+    return ctx.reply("\n".join(lines), kind="info", buttons=rows)

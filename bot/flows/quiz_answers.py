@@ -68,6 +68,9 @@ async def _answer(ctx: Ctx, sid: int, item_id: str, response) -> AsyncIterator[R
     if session is None or session.user_id != ctx.user.id:
         yield ctx.reply(ctx.say("unknown_poll", T), kind="error")
         return
+    if session.finished_at is not None and session.current == item_id:  # closed by a new /quiz
+        yield ctx.reply(ctx.say("stale", T), kind="toast" if ctx.event.button else "error")
+        return
     started = session.sent_at or datetime.now(UTC)
     seconds = max(0.0, (datetime.now(UTC) - started).total_seconds())
     result = await records.record_answer(
@@ -121,6 +124,7 @@ def _parts(arg: str, n: int) -> list[str]:
 
 COMMANDS = {"quiz": Route("trainee", start_quiz), "review": Route("trainee", start_review)}
 BUTTONS = {
+    "quiz": Route("trainee", start_quiz),  # "first quiz" and "another round"
     "qa": Route("trainee", pressed),
     "qt": Route("trainee", toggled),
     "qd": Route("trainee", submitted),

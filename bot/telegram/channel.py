@@ -50,9 +50,10 @@ from bot.events import (
     Upload,
 )
 from bot.telegram import render
-from bot.telegram.menu import set_menus
+from bot.telegram.menu import set_menus, set_role_menu, staff
 from bot.telegram.send import edit, quietly, send, send_document, send_photo, send_quiz_poll
 from bot.texts import say
+from knowledge.vocabulary import Lang
 
 log = logging.getLogger(__name__)
 EDIT_INTERVAL = 1.0  # seconds between edits of one message (Telegram's pace for a chat)
@@ -109,7 +110,16 @@ class TelegramChannel:
         """After the bot is initialised: learn its name, set the menus."""
         self.username = app.bot.username
         self.core.invite_link = lambda code: f"https://t.me/{self.username}?start={code}"
-        await set_menus(app.bot)
+        bot = app.bot
+
+        async def push(chat_id: int, items: AsyncIterator[Out]) -> None:
+            await self._deliver(bot, chat_id, items)
+
+        async def set_menu(chat_id: int, role: str | None, lang: Lang) -> None:
+            await set_role_menu(bot, chat_id, role, lang)
+
+        self.core.push, self.core.set_menu = push, set_menu
+        await set_menus(bot, await staff(self.core))
 
     # -- updates in ---------------------------------------------------------------------
     async def _skipped(self, update: Update, first: bool) -> None:

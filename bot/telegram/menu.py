@@ -1,11 +1,15 @@
-"""The command menu, in English (the default) and Chinese (for users with a Chinese Telegram)."""
+"""Command menus: everyone's (English by default, Chinese for a Chinese Telegram), and, per
+chat (`BotCommandScopeChat`), the longer menu of each instructor and admin in their language."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from telegram import BotCommand
+from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
+
+from knowledge.vocabulary import Lang
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +23,57 @@ COMMANDS = (
     ("privacy", "我保存了哪些信息", "What I keep about you"),
     ("forget_me", "删除我的全部记录", "Delete all my records"),
 )
+INSTRUCTOR = (
+    ("feedback", "待改进的回答与没答上的问题", "Answers to fix, questions left unanswered"),
+    ("materials", "课程资料：查看与移除", "Course materials: list and remove"),
+    ("cancel", "取消正在写的答案", "Stop writing an answer"),
+)
+ADMIN = (
+    ("invite", "生成邀请链接", "Make an invite link"),
+    ("revoke", "作废邀请", "Revoke an invite"),
+    ("users", "用户列表", "List people"),
+    ("role", "更改角色", "Change someone's role"),
+    ("remove", "移除用户", "Remove someone"),
+    ("report", "班级测验报告", "Quiz report of a cohort"),
+    ("export", "导出测验数据", "Export quiz data"),
+)
+ROLE_COMMANDS = {
+    "trainee": COMMANDS,
+    "instructor": COMMANDS + INSTRUCTOR,
+    "admin": COMMANDS + INSTRUCTOR + ADMIN,
+}
 
 
-async def set_menus(bot) -> None:
+def commands(role: str, lang: Lang) -> list[BotCommand]:
+    return [BotCommand(c, zh if lang == "zh" else en) for c, zh, en in ROLE_COMMANDS[role]]
+
+
+async def staff(core) -> list[tuple[int, str, Lang]]:
+    """(chat, role, language) of every instructor and admin, for their menus at start-up."""
+    people = [u for role in ("instructor", "admin") for u in await core.records.users(role=role)]
+    found = [(u.id, u.role, "en" if u.lang == "en" else "zh") for u in people]
+    known = {chat for chat, _, _ in found}
+    return found + [(a, "admin", "zh") for a in sorted(core.policy.admin_ids) if a not in known]
+
+
+async def set_menus(bot, people: Sequence[tuple[int, str, Lang]] = ()) -> None:
     try:
-        await bot.set_my_commands([BotCommand(c, en) for c, _, en in COMMANDS])
-        await bot.set_my_commands([BotCommand(c, zh) for c, zh, _ in COMMANDS], language_code="zh")
+        await bot.set_my_commands(commands("trainee", "en"))
+        await bot.set_my_commands(commands("trainee", "zh"), language_code="zh")
     except TelegramError:
         log.warning("could not set the command menu", exc_info=True)
+    for chat, role, lang in people:
+        await set_role_menu(bot, chat, role, lang)
+
+
+async def set_role_menu(bot, chat_id: int, role: str | None, lang: Lang) -> None:
+    """A staff member's menu in their chat; a trainee's (or a removed person's) chat falls back
+    to everyone's menu."""
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        if role in ("instructor", "admin"):
+            await bot.set_my_commands(commands(role, lang), scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except TelegramError as error:  # e.g. an admin listed in ADMIN_IDS who never wrote
+        log.info("no command menu for chat %s: %s", chat_id, error.message)

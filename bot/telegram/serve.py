@@ -59,16 +59,17 @@ async def serve(
                     webhook_url=s.webhook_url,
                     secret_token=secret or secrets.token_urlsafe(32),
                 )
-                log.warning("webhook listening on %s:%s", s.webhook_listen, s.webhook_port)
+                log.info("webhook listening on %s:%s", s.webhook_listen, s.webhook_port)
             else:
                 await application.updater.start_polling(poll_interval=0.0, timeout=20)  # type: ignore[union-attr]
-                log.warning("polling Telegram for updates as @%s", channel.username)
+                log.info("polling Telegram for updates as @%s", channel.username)
         except Exception as error:  # noqa: BLE001 - every start-up failure: one clear line
             await _wind_down(application)
             raise startup_problem(error, opts) from None
         await stop.wait()
         await _wind_down(application)
     finally:
+        await core.waiting.close()
         await core.records.close()
 
 

@@ -41,7 +41,7 @@ def load(path: Path) -> LoadedDocument:
         raise UnsupportedType(path)
     try:
         document = loader(path)
-    except MaterialError:
+    except (MaterialError, MemoryError):
         raise
     except _ACCESS_ERRORS as error:  # unreadable rather than damaged: say what the system said
         raise MaterialError(path, error.strerror or type(error).__name__) from error

@@ -1,88 +1,168 @@
 """Progress charts as PNG bytes, drawn off-screen with matplotlib's Agg canvas.
 
-Labels are competency codes (K1, S2, ...) and ASCII text only, so matplotlib's default font
-draws them all: no CJK font is needed, and no "missing glyph" warning is raised.
+Labels are competency titles in the reader's language and people's names as they are, so the
+charts are set in Noto Sans SC (shipped by the `pylopdf-fonts-zh-cn` package, which also draws
+Latin text): matplotlib's default font has no Chinese and would draw boxes. Both charts colour
+a gap to target (target - mastery) on one scale.
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 
+import matplotlib
 import numpy as np
+import pylopdf_fonts_zh_cn
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from .mastery import HIGHEST, START
+from .mastery import HIGHEST
 from .model import CompetencyModel
 
 MAX_ROWS = 40  # trainees on one heat map
 DPI = 110
+GAPS = matplotlib.colormaps["RdYlGn_r"]  # red: far behind; green: at or past the target
+GAP_NORM = TwoSlopeNorm(0.0, -HIGHEST, HIGHEST)
+NO_TARGET = "#b8b8b8"
+LABELS = {  # (zh, en)
+    "title": ("掌握程度与目标 · {category}", "Mastery against target · {category}"),
+    "all": ("全部类别", "all categories"),
+    "mastery": ("掌握程度", "mastery"),
+    "target": ("目标", "target"),
+    "untouched": ("未作答", "not yet answered"),
+    "gap": ("离目标的差距（级）", "gap to target (levels)"),
+    "heat": (
+        "离目标的差距：最落后的 {shown}/{total} 名学员",
+        "Gap to target: the {shown} of {total} trainees most behind",
+    ),
+}
 
 
-def _png(figure: Figure) -> bytes:
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
+def _say(key: str, lang: str, **values: object) -> str:
+    zh, en = LABELS[key]
+    return (zh if lang == "zh" else en).format(**values)
 
 
-def ascii_label(text: str, fallback: str) -> str:
-    """The label with anything the default font may lack dropped, or `fallback` if empty."""
-    kept = "".join(ch for ch in text if ch.isascii() and ch.isprintable()).strip()
-    return kept or fallback
+@cache
+def font_family() -> str:
+    """The bundled CJK font, registered with matplotlib once; its family name."""
+    path = pylopdf_fonts_zh_cn.sans_path()
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
 
 
-def progress_png(model: CompetencyModel, category: str | None, mastery: dict[str, float]) -> bytes:
-    """Bars of mastery per competency (0-5) with the category's target levels marked."""
-    leaves = model.leaves()
+@contextmanager
+def _cjk() -> Iterator[None]:
+    family = [font_family(), "DejaVu Sans"]
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": family}):
+        yield
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG, set in the bundled font (fonts are looked up as it is drawn)."""
+    with _cjk():
+        FigureCanvasAgg(figure)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI)
+        return buffer.getvalue()
+
+
+def progress_png(
+    model: CompetencyModel, category: str | None, mastery: dict[str, float], lang: str = "zh"
+) -> bytes:
+    return png(progress_figure(model, category, mastery, lang))
+
+
+def progress_figure(
+    model: CompetencyModel, category: str | None, mastery: dict[str, float], lang: str = "zh"
+) -> Figure:
+    """A bar per competency: mastery on the 1-5 scale coloured by its gap to the category's
+    target (marked); competencies with no answer yet (absent from `mastery`) are hollow."""
+    leaves = list(reversed(model.leaves()))  # first competency at the top
     targets = model.profile(category)
-    codes = [leaf.code for leaf in leaves]
-    scores = [mastery.get(leaf.id, START) for leaf in leaves]
-    figure = Figure(figsize=(6.0, 3.6))
-    ax = figure.add_subplot()
-    behind = [scores[i] < targets.get(leaf.id, 0) for i, leaf in enumerate(leaves)]
-    colours = ["#d9822b" if late else "#3b7dd8" for late in behind]
-    ax.bar(codes, scores, color=colours, width=0.6, label="mastery")
-    marks = [
-        (c, targets[leaf.id]) for c, leaf in zip(codes, leaves, strict=True) if targets.get(leaf.id)
-    ]
-    if marks:
-        xs, ys = zip(*marks, strict=True)
-        ax.scatter(xs, ys, marker="_", s=900, linewidths=3, color="#222222",
-                   label="target", zorder=3)  # fmt: skip
-    ax.set_ylim(0, HIGHEST)
-    ax.set_ylabel("level (1-5)")
-    ax.set_title(f"Mastery vs target ({ascii_label(category or '', 'all categories')})")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
-    figure.tight_layout()
-    return _png(figure)
+    with _cjk():
+        figure = Figure(figsize=(7.0, 0.5 * len(leaves) + 1.8))
+        ax = figure.add_subplot()
+        ys = list(range(len(leaves)))
+        for y, leaf in zip(ys, leaves, strict=True):
+            target, score = targets.get(leaf.id, 0), mastery.get(leaf.id)
+            if score is None:  # not drawn as level 1: there is nothing to show yet
+                ax.text(0.1, y, _say("untouched", lang), va="center", fontsize="small",
+                        color="#777777", style="italic")  # fmt: skip
+                continue
+            colour = GAPS(GAP_NORM(target - score)) if target else NO_TARGET
+            ax.barh(y, min(HIGHEST, max(score, 1.0)), height=0.6, color=colour)  # 1-5 only
+        marks = [(targets[leaf.id], y) for y, leaf in zip(ys, leaves, strict=True)
+                 if targets.get(leaf.id)]  # fmt: skip
+        if marks:
+            xs, ms = zip(*marks, strict=True)
+            ax.scatter(xs, ms, marker="|", s=420, linewidths=3, color="#222222", zorder=3)
+        ax.set_yticks(ys, [_wrap(leaf.title(lang), lang) for leaf in leaves], fontsize="small")
+        ax.set_xlim(0, HIGHEST + 0.25)  # a target of 5 stays whole
+        ax.set_xticks([lv.n for lv in model.levels],
+                      [f"{lv.n}\n{lv.name(lang)}" for lv in model.levels],
+                      fontsize="x-small")  # fmt: skip
+        name = model.categories[category].title(lang) if category in model.categories else None
+        figure.suptitle(_say("title", lang, category=name or _say("all", lang)))
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(
+            handles=[
+                Patch(color=GAPS(GAP_NORM(1.5)), label=_say("mastery", lang)),
+                Line2D([], [], color="#222222", marker="|", linestyle="", markersize=12,
+                       markeredgewidth=3, label=_say("target", lang)),
+            ],
+            loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False,
+            fontsize="small",
+        )  # fmt: skip
+        figure.tight_layout()
+        return figure
+
+
+def _wrap(text: str, lang: str) -> str:
+    """A long English title on two lines (Chinese titles are short)."""
+    return text if lang == "zh" else textwrap.fill(text, 30)
 
 
 def _behind(gaps: dict[str, float]) -> float:
     return sum(max(0.0, g) for g in gaps.values()) / len(gaps) if gaps else 0.0
 
 
-def heatmap_png(model: CompetencyModel, rows: list[tuple[str, dict[str, float]]]) -> bytes:
+def heatmap_png(
+    model: CompetencyModel, rows: list[tuple[str, dict[str, float]]], lang: str = "zh"
+) -> bytes:
+    return png(heatmap_figure(model, rows, lang))
+
+
+def heatmap_figure(
+    model: CompetencyModel, rows: list[tuple[str, dict[str, float]]], lang: str = "zh"
+) -> Figure:
     """Trainees x competencies, coloured by gap (target - mastery); most behind at the top.
 
-    `rows` holds (label, competency id -> gap); only the MAX_ROWS most behind are drawn.
+    `rows` holds (name, competency id -> gap); only the MAX_ROWS most behind are drawn.
     """
     leaves = model.leaves()
     shown = sorted(rows, key=lambda row: -_behind(row[1]))[:MAX_ROWS]
     grid = np.ma.masked_invalid(
         [[gaps.get(leaf.id, np.nan) for leaf in leaves] for _, gaps in shown]
     )
-    figure = Figure(figsize=(6.0, 1.4 + 0.22 * max(1, len(shown))))
-    ax = figure.add_subplot()
-    if shown:
-        image = ax.imshow(grid, cmap="RdYlGn_r", norm=TwoSlopeNorm(0.0, -HIGHEST, HIGHEST),
-                          aspect="auto")  # fmt: skip
-        figure.colorbar(image, ax=ax, label="gap to target (levels)")
-    ax.set_xticks(range(len(leaves)), [leaf.code for leaf in leaves])
-    labels = [ascii_label(label, f"trainee {n}") for n, (label, _) in enumerate(shown, 1)]
-    ax.set_yticks(range(len(shown)), labels, fontsize="small")
-    ax.set_title(f"Gap to target, {len(shown)} of {len(rows)} trainees most behind")
-    figure.tight_layout()
-    return _png(figure)
+    with _cjk():
+        figure = Figure(figsize=(7.0, 2.6 + 0.24 * max(1, len(shown))))
+        ax = figure.add_subplot()
+        if shown:
+            image = ax.imshow(grid, cmap=GAPS, norm=GAP_NORM, aspect="auto")
+            figure.colorbar(image, ax=ax, label=_say("gap", lang))
+        ax.set_xticks(range(len(leaves)), [_wrap(leaf.title(lang), lang) for leaf in leaves],
+                      rotation=35, ha="right", fontsize="small")  # fmt: skip
+        names = [name.strip() or f"{n}" for n, (name, _) in enumerate(shown, 1)]
+        ax.set_yticks(range(len(shown)), names, fontsize="small")
+        ax.set_title(_say("heat", lang, shown=len(shown), total=len(rows)), fontsize="medium")
+        figure.tight_layout()
+        return figure

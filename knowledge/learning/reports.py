@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from knowledge.records.reporting import CohortMastery, ItemStats
 
-from .mastery import START
+from .mastery import HIGHEST, START
 from .model import Competency, CompetencyModel
 
 FACILITY_HIGH, FACILITY_LOW = 0.95, 0.2  # flag items more or less often right than this
@@ -65,7 +65,7 @@ class CohortReport:
 
 
 def _label(t: TraineeGap) -> str:
-    return t.name if t.name.isascii() and t.name.strip() else f"#{t.user_id}"
+    return t.name.strip() or f"#{t.user_id}"  # names as they are, Chinese included
 
 
 def flags(st: ItemStats) -> tuple[str, ...]:
@@ -187,7 +187,8 @@ def format_report(report: CohortReport, model: CompetencyModel, lang: str) -> st
     out += ["", t["mastery"]]
     for line in report.competencies:
         title = model.competencies[line.id].title(lang)
-        out.append(f"{line.code} {line.mastery:.1f}/{line.target:.1f} {_cut(title)}")
+        shown = min(HIGHEST, max(1.0, line.mastery))  # never outside the 1-5 scale
+        out.append(f"{line.code} {shown:.1f}/{line.target:.1f} {_cut(title)}")
     if report.behind:
         out += ["", t["behind"]]
         for n, who in enumerate(report.behind, 1):

@@ -17,6 +17,7 @@ from .models import (
     User,
 )
 from .store import Records
+from .web import SigninError
 
 __all__ = [
     "CATEGORIES",
@@ -32,5 +33,6 @@ __all__ = [
     "QuestionRecord",
     "QuizSession",
     "Records",
+    "SigninError",
     "User",
 ]

@@ -11,7 +11,14 @@ from sqlalchemy.orm import aliased
 
 from .engine import StoreBase
 from .models import Canonical, QuestionRecord
-from .tables import CanonicalRow, ProcessedUpdateRow, QuestionRow, RatingRow, utcnow
+from .tables import (
+    CanonicalRow,
+    DismissalRow,
+    ProcessedUpdateRow,
+    QuestionRow,
+    RatingRow,
+    utcnow,
+)
 
 KEEP_UPDATES = timedelta(days=7)  # processed update ids older than this are pruned
 PRUNE_EVERY = 3600.0  # seconds between prunes
@@ -67,6 +74,13 @@ class QuestionLog(StoreBase):
             row = (await s.execute(query)).one()
         return tuple(int(n) for n in row)
 
+    async def question_times(self, user_id: int, since: datetime) -> list[datetime]:
+        """When the user asked each question since `since`, earliest first."""
+        created = QuestionRow.created_at
+        query = select(created).where(QuestionRow.user_id == user_id, created >= since)
+        async with self._sessions() as s:
+            return list((await s.scalars(query.order_by(created))).all())
+
     async def rate(self, question_id: int, user_id: int, helpful: bool) -> bool:
         """The asker rates the answer to their question (a later rating replaces an earlier
         one); False, and nothing stored, if there is no such question or it isn't theirs."""
@@ -85,13 +99,15 @@ class QuestionLog(StoreBase):
             return True
 
     async def open_feedback(self, limit: int = 10) -> list[QuestionRecord]:
-        """Abstained or unhelpful-rated questions with no canonical answer yet, newest first."""
+        """Abstained or unhelpful-rated questions with no canonical answer yet and not dismissed,
+        newest first."""
         unhelpful = exists().where(
             RatingRow.question_id == QuestionRow.id, RatingRow.helpful.is_(False)
         )
         answered = exists().where(CanonicalRow.source_question_id == QuestionRow.id)
+        dismissed = exists().where(DismissalRow.question_id == QuestionRow.id)
         query = (
-            _WITH_RATING.where(or_(QuestionRow.abstained, unhelpful), ~answered)
+            _WITH_RATING.where(or_(QuestionRow.abstained, unhelpful), ~answered, ~dismissed)
             .order_by(QuestionRow.created_at.desc(), QuestionRow.id.desc())
             .limit(limit)
         )

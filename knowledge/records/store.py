@@ -19,6 +19,7 @@ from .models import CATEGORIES, LANGS, ROLES, Invite, InviteError, User, check_c
 from .quiz import QuizRecords
 from .reporting import ReportingMixin
 from .tables import CanonicalRow, InviteRow, QuestionRow, RatingRow, UserRow, utcnow
+from .web import WebRecords
 
 USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"})
 
@@ -36,7 +37,7 @@ def _validate(**values: Any) -> None:
         check_choice("lang", values["lang"], LANGS, optional=True)
 
 
-class Records(QuestionLog, QuizRecords, ReportingMixin):
+class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
     """Async access to the records database; open with `await Records.open(url)`."""
 
     @classmethod

@@ -1,0 +1,164 @@
+"""Instructors' materials: the library, uploading many files at once, a document's passages,
+and removing a document (after a confirmation)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import BodyPartReader, web
+
+from bot.flows.materials import T, ingesting, remove_document
+from bot.texts import say
+from bot.web.auth import MULTIPART, guard
+from bot.web.base import console, lang_of, message, render
+from ingest.loaders import SUFFIXES
+from ingest.pipeline import FileResult
+from knowledge.answering.models import DocumentInfo
+
+MB = 1024 * 1024
+CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Line:
+    """One uploaded file's result, as the page shows it."""
+
+    name: str
+    ok: bool
+    text: str
+
+
+@guard("instructor")
+async def library(request: web.Request) -> web.StreamResponse:
+    return await _library(request, [])
+
+
+async def _library(request: web.Request, results: list[Line]) -> web.StreamResponse:
+    store = _store(request)
+    docs = await asyncio.to_thread(store.documents)
+    wanted = request.query.get("q", "").strip()
+    shown = [d for d in docs if _matches(d, wanted)]
+    return render(
+        request, "materials.html", docs=shown, total=len(docs), q=wanted, results=results,
+        max_mb=console(request).options.max_upload_mb, accept=",".join(sorted(SUFFIXES)),
+    )  # fmt: skip
+
+
+def _matches(doc: DocumentInfo, wanted: str) -> bool:
+    wanted = wanted.casefold()
+    return not wanted or wanted in doc.title.casefold() or wanted in doc.doc.casefold()
+
+
+@guard("instructor")
+async def upload(request: web.Request) -> web.StreamResponse:
+    """POST /materials (multipart): each file is read to a temporary file, then loaded as the
+    bot loads one; a bad file gets its own line and the others go on."""
+    reader = request.get(MULTIPART) or await request.multipart()
+    options = console(request).options
+    limit = options.max_upload_mb * MB
+    results: list[Line] = []
+    with tempfile.TemporaryDirectory(prefix="stdtutor-web-") as folder:
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name != "files" or not part.filename:
+                continue
+            if len(results) >= options.max_files:
+                results.append(Line(part.filename, False, _t(request, "too_many_files")))
+                break
+            results.append(await _one(request, part, Path(folder), limit))
+    if not results:
+        results.append(Line("", False, _t(request, "no_files")))
+    return await _library(request, results)
+
+
+async def _one(request: web.Request, part: BodyPartReader, folder: Path, limit: int) -> Line:
+    name = Path(part.filename or "upload").name or "upload"
+    lang = lang_of(request)
+    if Path(name).suffix.lower() not in SUFFIXES:
+        await _drain(part)
+        return Line(name, False, say("wrong_type", lang, T, name=name))
+    path = folder / f"{len(list(folder.iterdir()))}" / name  # two files of one name stay apart
+    path.parent.mkdir()
+    size = 0
+    with path.open("wb") as out:
+        while chunk := await part.read_chunk(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                await _drain(part)
+                text = say(
+                    "too_big", lang, T, name=name, size=f"{size / MB:.1f}+", limit=limit // MB
+                )
+                return Line(name, False, text)
+            out.write(chunk)
+    result: FileResult | None = None
+    async for item in ingesting(console(request).core, path, name):
+        if isinstance(item, FileResult):
+            result = item
+    assert result is not None
+    return _line(lang, name, result)
+
+
+async def _drain(part: BodyPartReader) -> None:
+    while await part.read_chunk(CHUNK):
+        pass
+
+
+def _line(lang, name: str, result: FileResult) -> Line:
+    if result.status == "failed" or result.doc is None:
+        return Line(name, False, say("failed", lang, T, error=result.error))
+    d = result.doc
+    status = say(result.status, lang, T)
+    text = say("summary", lang, T, status=status, title=d.title, doc=d.doc, chunks=d.chunks,
+               language=d.lang).replace("\n", " · ")  # fmt: skip
+    return Line(name, True, text)
+
+
+@guard("instructor")
+async def document(request: web.Request) -> web.StreamResponse:
+    """A document's passages, as they were indexed (to check a PDF or slides read well)."""
+    store = _store(request)
+    doc = await asyncio.to_thread(store.document, request.match_info["doc_id"])
+    if doc is None:
+        return message(request, "no_document", 404)
+    chunks = await asyncio.to_thread(store.active_chunks, [doc.version])
+    mine = [c for c in chunks if c.doc_id == doc.doc_id]
+    return render(request, "document.html", doc=doc, chunks=mine)
+
+
+@guard("instructor")
+async def confirm_remove(request: web.Request) -> web.StreamResponse:
+    doc = await asyncio.to_thread(_store(request).document, request.match_info["doc_id"])
+    if doc is None:
+        return message(request, "no_document", 404)
+    return render(request, "remove.html", doc=doc)
+
+
+@guard("instructor")
+async def remove(request: web.Request) -> web.StreamResponse:
+    doc = await remove_document(console(request).core, request.match_info["doc_id"])
+    if doc is None:
+        return message(request, "no_document", 404)
+    text = say("removed", lang_of(request), T, title=doc.title)
+    return render(request, "message.html", key="", values={}, text=text, back="/materials")
+
+
+def _store(request: web.Request):
+    ingestor = console(request).core.ingestor
+    assert ingestor is not None, "the console needs an ingestor"
+    return ingestor.store
+
+
+def _t(request: web.Request, key: str) -> str:
+    from bot.web.texts import W
+
+    return say(key, lang_of(request), W, n=console(request).options.max_files)
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/materials", library)
+    router.add_post("/materials", upload)
+    router.add_get("/materials/{doc_id}", document)
+    router.add_get("/materials/{doc_id}/remove", confirm_remove)
+    router.add_post("/materials/{doc_id}/remove", remove)

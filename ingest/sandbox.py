@@ -1,0 +1,77 @@
+"""Files are read in a child process with a memory limit and a time limit.
+
+Whatever a file does to its parser (a zip member that inflates past its declared size, a
+pathological PDF or XML), only the child runs out of memory or time: the bot goes on, and the
+instructor gets one line saying the file asks too much. Children are forked from a small
+server process that has the loaders imported (multiprocessing's forkserver), so starting one
+costs milliseconds, not an interpreter start.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.loaders import LoadedDocument, load
+from knowledge.errors import CorruptFile, MaterialError, TooDemanding
+
+MB = 1024 * 1024
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(["ingest.loaders"])
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 1024  # address space of the reading process
+    seconds: float = 120.0
+
+
+def read(path: Path, limits: Limits) -> LoadedDocument:
+    """`load(path)`, in a child process held to `limits`."""
+    receive, send = _context.Pipe(duplex=False)
+    child = _context.Process(target=_read, args=(send, str(path), limits.memory_mb), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(limits.seconds):
+            raise TooDemanding(path, f"more than {limits.seconds:g} s")
+        try:
+            kind, value = receive.recv()
+        except EOFError:  # the child died without a word
+            child.join()
+            if child.exitcode is not None and child.exitcode < 0:  # killed: by its memory
+                raise TooDemanding(path, f"more than {limits.memory_mb} MB") from None
+            raise MaterialError(path, "the reading process failed") from None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if kind == "error":
+        raise value
+    return value
+
+
+def _read(send, path: str, memory_mb: int) -> None:
+    # Parsers' own complaints ("EOF marker not found") stay in the child: what went wrong
+    # reaches the person as one line, through the parent.
+    logging.disable(logging.CRITICAL)
+    limit = memory_mb * MB
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        result: tuple[str, object] = ("ok", load(Path(path)))
+    except MemoryError:
+        result = ("error", TooDemanding(path, f"more than {memory_mb} MB"))
+    except MaterialError as error:
+        result = ("error", error)
+    except Exception as error:  # noqa: BLE001 - told to the parent as a damaged file
+        result = ("error", CorruptFile(path, type(error).__name__))
+    try:
+        send.send(result)
+    except MemoryError:  # the document read, but is too big to hand over
+        send.send(("error", TooDemanding(path, f"more than {memory_mb} MB")))
+    finally:
+        send.close()
