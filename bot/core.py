@@ -181,7 +181,12 @@ class ChatCore:
         Questions (and typed quiz answers) have their own limits in `ask`."""
         if not (event.command or event.button or event.upload or event.poll_answer):
             return False
-        now, recent = time.monotonic(), self._actions.setdefault(event.user_id, deque())
+        now = time.monotonic()
+        if len(self._actions) > 10_000:  # bounded: forget those idle for a minute
+            idle = [u for u, r in self._actions.items() if not r or r[-1] <= now - 60]
+            for user_id in idle:
+                del self._actions[user_id]
+        recent = self._actions.setdefault(event.user_id, deque())
         while recent and recent[0] <= now - 60:
             recent.popleft()
         if len(recent) >= self.policy.actions_per_minute:
