@@ -133,25 +133,23 @@ class Ingestor:
         chunks = chunk_document(loaded, name, version)
         if not chunks:
             raise EmptyDocument(path)
+        # The passages' sentences are embedded too (cached by content, like passages), so
+        # the writer can weigh each sentence by the encoders at question time.
+        texts = [c.embedding_text() for c in chunks]
+        texts += sentence_texts(c.text for c in chunks)
         with tqdm(
-            total=len(chunks),
-            unit="chunk",
+            total=len(texts),
+            unit="text",
             desc=f"embedding {name[:24]}",
             leave=False,
             disable=not show_progress,
         ) as bar:
             done = 0
 
-            # The passages' sentences are embedded too (cached by content, like passages),
-            # so the writer can weigh each sentence by the encoders at question time.
-            texts = [c.embedding_text() for c in chunks]
-            texts += sentence_texts(c.text for c in chunks)
-
-            def step(n: int) -> None:
+            def step(n: int) -> None:  # progress is told in passages, as people count them
                 nonlocal done
-                shown = len(chunks) * (done + n) // len(texts) - len(chunks) * done // len(texts)
                 done += n
-                bar.update(shown)
+                bar.update(n)
                 if progress:
                     progress(len(chunks) * done // len(texts), len(chunks))
 

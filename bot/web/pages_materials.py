@@ -122,7 +122,7 @@ async def document(request: web.Request) -> web.StreamResponse:
     doc = await asyncio.to_thread(store.document, request.match_info["doc_id"])
     if doc is None:
         return message(request, "no_document", 404)
-    chunks = await asyncio.to_thread(store.active_chunks, [doc.version])
+    chunks = await asyncio.to_thread(store.chunks_of, doc.version)
     mine = [c for c in chunks if c.doc_id == doc.doc_id]
     return render(request, "document.html", doc=doc, chunks=mine)
 

@@ -122,10 +122,10 @@ class Retriever:
         self.refresh()
         index = self._index  # one snapshot for the analysis and the search
         query = analyse(question.query, self.glossary, index.idf, index.df)
+        expanded = self.glossary.expand(question.query)  # what the dense and BM25 lists see
         passages = self._search(
-            index, question.query, question.lang, k or self.settings.passages, query
+            index, question.query, expanded, question.lang, k or self.settings.passages, query
         )
-        expanded = self.glossary.expand(question.query)  # as the dense search embedded it
         return Retrieved(
             question,
             query,
@@ -136,13 +136,19 @@ class Retriever:
 
     def _similarity(self, encoder: Embedder | None, text: str) -> Similarity | None:
         """Cosine under `encoder` between the question and any texts (its passages'
-        sentences, whose vectors ingest cached beside the passages')."""
+        sentences, whose vectors ingest cached beside the passages'). Each text is looked
+        up once per question: the gate and the writer weigh the same sentences."""
         if encoder is None:
             return None
         question = encoder.embed_query(text)
+        known: dict[str, float] = {}
 
         def similar(texts: Sequence[str]) -> np.ndarray:
-            return encoder.embed_passages(list(texts)) @ question
+            missing = [t for t in dict.fromkeys(texts) if t not in known]
+            if missing:
+                scores = encoder.embed_passages(missing) @ question
+                known.update(zip(missing, scores.tolist(), strict=True))
+            return np.array([known[t] for t in texts], dtype=np.float32)
 
         return similar
 
@@ -150,11 +156,12 @@ class Retriever:
         """The passages alone, for callers that have no Question at hand."""
         return self.retrieve(Question(text, lang), k).passages
 
-    def _search(self, index: Library, text: str, lang: Lang, k: int, query: Query) -> list[Passage]:
+    def _search(
+        self, index: Library, text: str, expanded: str, lang: Lang, k: int, query: Query
+    ) -> list[Passage]:
         if not index.size:
             return []
         s = self.settings
-        expanded = self.glossary.expand(text)
         vector = self.embedder.embed_query(expanded)
         other: Lang = "en" if lang == "zh" else "zh"
 

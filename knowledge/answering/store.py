@@ -102,9 +102,6 @@ class ChunkStore:
         ]
         return sorted(chunks, key=lambda c: c.ordinal)
 
-    def active_chunks(self, versions: Sequence[str]) -> list[Chunk]:
-        return [c for version in versions for c in self.chunks_of(version)]
-
     def count_chunks(self) -> int:
         return self._chunks.count()
 
