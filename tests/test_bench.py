@@ -47,7 +47,11 @@ def test_flood_bench_prints_the_others_p95_beside_the_idle_one(capsys, embedding
     ratio = re.search(r"p95 ratio ([\d.]+)\s+target 1.5", out)
     assert idle and busy and ratio, out
     assert int(idle[2]) > 0 and int(busy[2]) > 0
-    assert abs(float(ratio[1]) - int(busy[2]) / int(idle[2])) < 0.02 * max(1, float(ratio[1]))
+    # The p95s are printed rounded to the millisecond and the ratio to 0.01: compare within
+    # those roundings (a p95 of 30 ms is already ±1.7%).
+    quiet, loud, shown = int(idle[2]), int(busy[2]), float(ratio[1])
+    rounding = shown * (0.5 / quiet + 0.5 / loud) + 0.005
+    assert abs(shown - loud / quiet) <= rounding + 1e-9
 
 
 def test_scale_bench_prints_a_row_per_size_and_the_targets(capsys):
