@@ -25,8 +25,8 @@ from pathlib import Path
 from bench.run import ROOT, make_app
 from bench.telegram_load import TOKEN, _receive
 from bot.bootstrap import App, open_core
-from bot.telegram.channel import TelegramOptions
-from bot.telegram.serve import serve
+from bot.channels.telegram.channel import TelegramOptions
+from bot.channels.telegram.serve import serve
 from knowledge.answering.evaluation import load_questions, percentile
 from knowledge.answering.glossary import pack_dir
 from knowledge.records import Records
@@ -48,7 +48,9 @@ async def _flood(app: App, work: Path, plan: dict[int, list[str]], each: int, bu
         await records.ensure_user(user_id, name=f"trainee {user_id}", role="trainee")
     core = await open_core(app, records)
     # The others stay within their limits (each asks 2 x each): what is measured is sharing.
-    core.policy = replace(core.policy, per_minute=max(core.policy.per_minute, 2 * each))
+    core.services.policy = replace(
+        core.services.policy, per_minute=max(core.services.policy.per_minute, 2 * each)
+    )
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     telegram = ctx.Process(target=_telegram_side, args=(theirs, plan, each, burst), daemon=True)

@@ -1,8 +1,9 @@
 """Quiz records under load: many trainees answering at once, and a large cohort's report.
 
 `record_load`: every trainee answers one question at the same moment, each answer sent twice
-(a double tap), through `Records.record_answer`. Reported: answers recorded (each exactly
-once), throughput and p95 time to record, beside the same answers recorded one at a time.
+(a double tap), through `knowledge.learning.practice.record_answer`. Reported: answers
+recorded (each exactly once), throughput and p95 time to record, beside the same answers
+recorded one at a time.
 
 `report_load`: a synthetic cohort (trainees x answers) is bulk-loaded, COPY on PostgreSQL,
 then the cohort report and the item analysis are timed (median of 3) against the 2-second
@@ -29,11 +30,13 @@ from sqlalchemy import Table, func, select, text
 
 from knowledge.answering.evaluation import percentile
 from knowledge.learning import mastery as elo
-from knowledge.learning.model import CATEGORIES, load_model
+from knowledge.learning.model import load_model
+from knowledge.learning.practice import record_answer
 from knowledge.learning.questions import Question
 from knowledge.learning.reports import cohort_report
 from knowledge.records import Records
 from knowledge.records.tables import AttemptRow, MasteryRow, UserRow
+from knowledge.vocabulary import CATEGORIES
 
 TARGET_SECONDS = 2.0  # a cohort report, however large the cohort
 QUICK_RECORD = 20  # trainees in the quick (test) runs
@@ -90,8 +93,8 @@ async def _ready(records: Records, users: list[int], item_id: str) -> dict[int, 
 
 async def _answer(records: Records, user_id: int, session_id: int, item_id: str) -> tuple:
     started = time.perf_counter()
-    result = await records.record_answer(
-        session_id=session_id, item_id=item_id, user_id=user_id, response=(1,), seconds=8.5
+    result = await record_answer(
+        records, session_id=session_id, item_id=item_id, user_id=user_id, response=(1,), seconds=8.5
     )
     return result, time.perf_counter() - started
 

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.bootstrap import App, open_core
-from bot.telegram.channel import TelegramOptions
-from bot.telegram.serve import serve
+from bot.channels.telegram.channel import TelegramOptions
+from bot.channels.telegram.serve import serve
 from knowledge.answering.evaluation import percentile
 from knowledge.records import Records
 
@@ -76,7 +76,7 @@ async def _load(app: App, work: Path, plan: dict[int, list[str]], each: int) -> 
     for user_id in plan:
         await records.ensure_user(user_id, name=f"trainee {user_id}", role="trainee")
     core = await open_core(app, records)
-    core.policy = replace(core.policy, per_minute=each, per_day=each)
+    core.services.policy = replace(core.services.policy, per_minute=each, per_day=each)
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     telegram = ctx.Process(target=_telegram_side, args=(theirs, plan), daemon=True)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.core import ChatCore, Policy
+from bot.core import ChatCore
+from bot.services import Policy, Services
 from bot.settings import Settings
 from ingest.pipeline import Ingestor
 from ingest.questions import import_file
@@ -123,10 +124,11 @@ async def open_core(app: App, records: Records | None = None) -> ChatCore:
     canonical.load(await records.canonicals())
     model = load_model()
     await ensure_bank(records, model)
-    core = ChatCore(app.tutor, records, app.ingestor, policy(app.settings), canonical)
-    core.model = model
-    core.web_url = app.settings.console_url  # where /console's sign-in links point
-    return core
+    services = Services(
+        app.tutor, records, app.ingestor, canonical, model, policy(app.settings),
+        web_url=app.settings.console_url,  # where /console's sign-in links point
+    )  # fmt: skip
+    return ChatCore(services)
 
 
 async def ensure_bank(records: Records, model: CompetencyModel) -> None:
@@ -174,6 +176,6 @@ def _password(url: str) -> str | None:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        return make_url(url).password
     except Exception:  # noqa: BLE001
         return None

@@ -154,7 +154,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 async def _ask_all(app: App, questions: list[str], as_json: bool) -> int:
-    from bot.console import render
+    from bot.channels.console import render
     from bot.events import Reply
 
     failed = 0
@@ -171,7 +171,7 @@ async def _ask_all(app: App, questions: list[str], as_json: bool) -> int:
         if as_json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            reply = Reply(answer.answer, answer.citations, answer.abstained, answer.lang)
+            reply = Reply(answer.answer, list(answer.citations), lang=answer.lang)
             print(render(reply), end="\n\n", flush=True)
     return failed
 

@@ -91,8 +91,8 @@ async def import_questions(records: Records, paths: list[Path]) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.flows.progress import export_file
     from bot.settings import Settings
+    from knowledge.learning.exports import export_file
     from knowledge.learning.model import load_model
     from knowledge.learning.reports import cohort_report, format_report
     from knowledge.records import Records

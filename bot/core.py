@@ -6,42 +6,26 @@ and questions to the flows in `bot/flows/`, and never lets an error end in silen
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import math
 import time
-import weakref
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.events import Incoming, Out, QuizPrompt, Reply
-from bot.flows import (
-    Ctx,
-    Route,
-    account,
-    admin,
-    ask,
-    feedback,
-    materials,
-    progress,
-    quiz_answers,
-    waiting,
-    web,
-)
+from bot.flows import Ctx, Flow, Route
+from bot.flows.registry import FLOWS
+from bot.services import Services
 from bot.texts import role_name, say
-from ingest.pipeline import Ingestor
-from knowledge.answering.canonical import CanonicalIndex
-from knowledge.answering.tutor import Tutor
-from knowledge.learning.model import CompetencyModel
-from knowledge.records import ROLES, InviteError, PollRef, Records, User
-from knowledge.vocabulary import Lang, detect_lang
+from knowledge.people import InviteError, may
+from knowledge.records import PollRef, User
+from knowledge.vocabulary import Lang, as_lang, detect_lang
 
 log = logging.getLogger(__name__)
+K = TypeVar("K")
 
-RANK = {role: rank for rank, role in enumerate(ROLES)}  # each role may do what those below may
 # Commands that show or change something personal or staff-only: never in a group chat.
 PRIVATE_ONLY = frozenset(
     {
@@ -49,88 +33,81 @@ PRIVATE_ONLY = frozenset(
         "feedback", "console", "progress", "forget_me",
     }
 )  # fmt: skip
-MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Policy:
-    """Who may come in and how much they may ask."""
+class Routes:
+    """The flows' routes merged: by command, by button kind, by step type, and the routes of
+    a poll answer, an upload and a question. A name two flows claim is a mistake, caught here."""
 
-    access: Literal["invite", "open"] = "invite"
-    admin_ids: frozenset[int] = frozenset()
-    per_minute: int = 10
-    per_day: int = 200
-    window: float = 60.0  # seconds over which `per_minute` counts
-    queued: int = 3  # questions over the limit kept to answer later, per user; more are refused
-    timezone: str = "Asia/Shanghai"  # the alliance's: times people are shown
-    actions_per_minute: int = 40  # commands, buttons, uploads, charts: anything but questions
-    max_download_bytes: int = 20 * MB  # what the channel can fetch (Bot API: 20 MB)
-    invite_uses: int = 30
-    invite_days: int = 14
-    invite_staff_uses: int = 1  # instructor and admin invites
-    invite_staff_days: int = 1
-    invite_attempts: int = 5  # failed `/start CODE` tries per Telegram user ...
-    invite_window: float = 600.0  # ... within this many seconds, then a wait
+    commands: dict[str, Route]
+    buttons: dict[str, Route]
+    steps: dict[type, Route]
+    poll: Route
+    upload: Route
+    text: Route
+
+    @classmethod
+    def of(cls, flows: tuple[Flow, ...]) -> Routes:
+        return cls(
+            _merged("commands", [f.commands for f in flows]),
+            _merged("buttons", [f.buttons for f in flows]),
+            _merged("steps", [f.steps for f in flows]),
+            _single("poll", [f.poll for f in flows]),
+            _single("upload", [f.upload for f in flows]),
+            _single("text", [f.text for f in flows]),
+        )
 
 
-@dataclass
+def _merged(name: str, tables: list[Mapping[K, Route]]) -> dict[K, Route]:
+    merged: dict[K, Route] = {}
+    for table in tables:
+        if clash := merged.keys() & table.keys():
+            raise ValueError(f"two flows claim the {name} {sorted(map(str, clash))}")
+        merged.update(table)
+    return merged
+
+
+def _single(name: str, routes: list[Route | None]) -> Route:
+    taken = [r for r in routes if r is not None]
+    if len(taken) != 1:
+        raise ValueError(f"{len(taken)} flows take the {name}; one must")
+    return taken[0]
+
+
 class ChatCore:
-    tutor: Tutor
-    records: Records
-    ingestor: Ingestor | None = None
-    policy: Policy = field(default_factory=Policy)
-    canonical: CanonicalIndex | None = None
-    model: CompetencyModel | None = None  # quizzes need it
-    invite_link: Callable[[str], str] = lambda code: f"/start {code}"
-    history_size: int = 3
-    web_url: str | None = None  # the web console's URL, when it runs (sign-in links point there)
-    # Set by a channel that can: show a person their role's command menu (role None: removed),
-    # and deliver replies that come later, outside any event (a queued question's answer).
-    set_menu: Callable[[int, str | None, Lang], Awaitable[None]] | None = None
-    push: Callable[[int, AsyncIterator[Out]], Awaitable[None]] | None = None
-
-    def __post_init__(self) -> None:
-        self.history: dict[int, deque[str]] = defaultdict(lambda: deque(maxlen=self.history_size))
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-        self.ingest_lock = asyncio.Lock()
+    def __init__(self, services: Services, flows: tuple[Flow, ...] = FLOWS) -> None:
+        self.services = services
+        self.routes = Routes.of(flows)
         self._invite_failures: dict[int, deque[float]] = {}
         self._actions: dict[int, deque[float]] = {}
-        self.waiting = waiting.Waiting()  # questions kept until the per-minute limit allows
-        self.commands: dict[str, Route] = {}
-        self.buttons: dict[str, Route] = {}
-        for flow in (account, ask, materials, feedback, admin, quiz_answers, progress, web):
-            self.commands.update(flow.COMMANDS)
-            self.buttons.update(flow.BUTTONS)
-
-    def user_lock(self, user_id: int) -> asyncio.Lock:
-        """One question at a time per user: answers stay in order and limits stay exact."""
-        lock = self._locks.get(user_id)
-        if lock is None:
-            lock = self._locks[user_id] = asyncio.Lock()
-        return lock
 
     async def respond(self, event: Incoming) -> AsyncIterator[Out]:
         """Partials or progress while work goes on, then one or more replies."""
         lang: Lang = event.lang or (detect_lang(event.text) if event.text.strip() else "zh")
+        records = self.services.records
         try:
             if event.command in PRIVATE_ONLY and in_group(event):
-                known = await self.records.user(event.user_id)
-                reply_lang = (known.lang if known else None) or lang
+                known = await records.user(event.user_id)
+                reply_lang = (as_lang(known.lang) if known else None) or lang
                 yield Reply(say("private_chat_only", reply_lang), lang=reply_lang, kind="error")
                 return
             user, notice = await self._identify(event)
             if notice:
                 key, values = notice
-                text = say(key, (user.lang if user else None) or lang, **values)
+                text = say(key, (as_lang(user.lang) if user else None) or lang, None, **values)
                 yield Reply(text, lang=lang, kind="error")
             if user is None:
                 if not notice:
                     yield Reply(say("stranger", lang), lang=lang, kind="info")
                 return
-            ctx = Ctx(event, user, user.lang or lang, self)
+            ctx = Ctx(event, user, as_lang(user.lang) or lang, self.services)
             if self._too_many_actions(event):
-                kind = "toast" if event.button else "error"
-                yield Reply(say("slow_down", ctx.lang), lang=ctx.lang, kind=kind)
+                yield Reply(
+                    say("slow_down", ctx.lang),
+                    lang=ctx.lang,
+                    kind="toast" if event.button else "error",
+                )
                 return
             async for item in self._route(ctx):
                 yield item
@@ -138,25 +115,26 @@ class ChatCore:
             log.exception("handling an event of user %s failed", event.user_id)
             yield Reply(say("failed", lang), lang=lang, kind="error")
 
-    async def _identify(self, event: Incoming) -> tuple[User | None, tuple[str, dict] | None]:
+    async def _identify(
+        self, event: Incoming
+    ) -> tuple[User | None, tuple[str, dict[str, int]] | None]:
         """The known user (enrolling by invite, admin list or open access), and any notice."""
-        records, uid = self.records, event.user_id
+        records, uid, policy = self.services.records, event.user_id, self.services.policy
         if event.command == "start" and event.args:
             wait = self._invite_wait(uid)
             if wait:
                 return await records.user(uid), ("invite_throttled", {"minutes": wait})
             try:
-                user = await records.redeem(
+                return await records.redeem(
                     event.args[0], user_id=uid, name=event.name, lang=event.lang
-                )
-                return user, None
+                ), None
             except InviteError as error:
                 self._invite_failures.setdefault(uid, deque()).append(time.monotonic())
                 return await records.user(uid), (f"invite_{error.reason}", {})
         user = await records.user(uid)
-        if user is None and uid in self.policy.admin_ids:
+        if user is None and uid in policy.admin_ids:
             user = await records.ensure_user(uid, name=event.name, role="admin", lang=event.lang)
-        if user is None and self.policy.access == "open":
+        if user is None and policy.access == "open":
             user = await records.ensure_user(uid, name=event.name, role="trainee", lang=event.lang)
         return user, None
 
@@ -165,13 +143,13 @@ class ChatCore:
         failures = self._invite_failures.get(user_id)
         if not failures:
             return 0
-        now, window = time.monotonic(), self.policy.invite_window
+        now, window = time.monotonic(), self.services.policy.invite_window
         while failures and failures[0] <= now - window:
             failures.popleft()
         if not failures:
             del self._invite_failures[user_id]
             return 0
-        if len(failures) < self.policy.invite_attempts:
+        if len(failures) < self.services.policy.invite_attempts:
             return 0
         return max(1, math.ceil((failures[0] + window - now) / 60))
 
@@ -189,36 +167,36 @@ class ChatCore:
         recent = self._actions.setdefault(event.user_id, deque())
         while recent and recent[0] <= now - 60:
             recent.popleft()
-        if len(recent) >= self.policy.actions_per_minute:
+        if len(recent) >= self.services.policy.actions_per_minute:
             return True
         recent.append(now)
         return False
 
-    async def _route(self, ctx: Ctx) -> AsyncIterator[Out]:
-        event = ctx.event
+    async def _route(self, ctx: Ctx[Services]) -> AsyncIterator[Out]:
+        event, routes = ctx.event, self.routes
+        step = ctx.step if not in_group(event) else None
+        step_route = routes.steps.get(type(step)) if step is not None else None
+        if step_route is not None and not may(ctx.user.role, step_route.role):
+            step_route = None  # a step left from a role they no longer have: a question
         if event.command:
-            route = self.commands.get(event.command)
+            route = routes.commands.get(event.command)
             if route is None:
                 yield Reply(say("unknown_command", ctx.lang, command=event.command), kind="error")
                 return
         elif event.button:
-            route = self.buttons.get(event.button.split(":", 1)[0])
+            route = routes.buttons.get(ctx.press.kind)
             if route is None:
                 return
         elif event.poll_answer:
-            route = quiz_answers.POLL
+            route = routes.poll
         elif event.upload:
-            route = materials.UPLOAD
+            route = routes.upload
         elif event.media and not event.text.strip():
             yield Reply(say("text_only", ctx.lang), lang=ctx.lang, kind="info")
             return
-        elif ctx.user.pending and not in_group(event) and "quiz" in json.loads(ctx.user.pending):
-            route = quiz_answers.TYPED
-        elif ctx.user.pending and not in_group(event) and ctx.user.role != "trainee":
-            route = feedback.PENDING
         else:
-            route = ask.QUESTION
-        if RANK[ctx.user.role] < RANK[route.role]:
+            route = step_route or routes.text
+        if not may(ctx.user.role, route.role):
             yield Reply(
                 say("not_allowed", ctx.lang, role=role_name(route.role, ctx.lang)), kind="error"
             )
@@ -229,7 +207,7 @@ class ChatCore:
     async def poll_sent(self, prompt: QuizPrompt, user_id: int, poll_id: str, message: int) -> None:
         """A channel sent `prompt` as a native quiz poll: its answers will name `poll_id`."""
         ref = PollRef(poll_id, user_id, prompt.session_id, prompt.item_id, user_id, message)
-        await self.records.save_poll(ref)
+        await self.services.records.save_poll(ref)
 
 
 def in_group(event: Incoming) -> bool:

@@ -64,7 +64,6 @@ class Reply:
 
     text: str
     citations: list[Citation] = field(default_factory=list)
-    abstained: bool = False
     lang: Lang = "zh"
     kind: Kind = "answer"
     buttons: tuple[tuple[Button, ...], ...] = ()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.records import CATEGORIES
-from knowledge.vocabulary import Lang
+from knowledge.vocabulary import CATEGORIES, Lang
 
 __all__ = [
     "CATEGORIES", "category_name", "category_of", "category_words", "role_name", "role_of", "say"
@@ -211,7 +210,9 @@ _TEXTS.update(  # the web console's sign-in (bot/flows/web.py)
 )
 
 
-def say(key: str, lang: Lang, table: dict[str, tuple[str, str]] | None = None, **values) -> str:
+def say(
+    key: str, lang: Lang, table: dict[str, tuple[str, str]] | None = None, **values: object
+) -> str:
     """The line `key` in `lang`, from `table` (a flow's own lines) or the shared ones."""
     zh, en = (table or _TEXTS)[key]
     return (zh if lang == "zh" else en).format(**values)

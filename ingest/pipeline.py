@@ -15,7 +15,7 @@ from ingest.chunking import chunk_document, doc_id_for, document_lang
 from ingest.loaders import SUFFIXES
 from ingest.sandbox import Limits, read
 from knowledge.answering.ask import visible
-from knowledge.answering.embeddings import CachedEmbedder
+from knowledge.answering.embeddings import CachedEmbedder, Encoders
 from knowledge.answering.models import DocumentInfo
 from knowledge.answering.store import ChunkStore
 from knowledge.answering.write.extractive import sentence_texts
@@ -58,7 +58,7 @@ class Ingestor:
     def __init__(
         self,
         store: ChunkStore,
-        embedder: CachedEmbedder,
+        embedder: CachedEmbedder | Encoders,
         max_bytes: int,
         on_change: Callable[[], None] = lambda: None,
         limits: Limits | None = None,

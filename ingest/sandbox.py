@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import resource
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ingest.loaders import LoadedDocument, load
@@ -52,10 +53,11 @@ def read(path: Path, limits: Limits) -> LoadedDocument:
         child.join()
     if kind == "error":
         raise value
+    assert isinstance(value, LoadedDocument)
     return value
 
 
-def _read(send, path: str, memory_mb: int) -> None:
+def _read(send: Connection, path: str, memory_mb: int) -> None:
     # Parsers' own complaints ("EOF marker not found") stay in the child: what went wrong
     # reaches the person as one line, through the parent.
     logging.disable(logging.CRITICAL)

@@ -30,7 +30,11 @@ class MaterialError(StdTutorError):
         message = f"{self.path.name}: {self.reason}"
         super().__init__(f"{message} ({detail})" if detail else message)
 
-    def __reduce__(self):  # raised in the reading child process, re-raised in the parent
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type[MaterialError], tuple[Path, str]
+    ]:  # raised in the reading child process, re-raised in the parent
         return type(self), (self.path, self.detail)
 
 

@@ -16,6 +16,11 @@ LEVELS = (1, 2, 3, 4, 5)  # Aware, Understand, Apply, Proficient, Expert
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+def as_lang(code: str | None) -> Lang | None:
+    """A stored language code as a language; None for none (or one this version doesn't know)."""
+    return "zh" if code == "zh" else "en" if code == "en" else None
+
+
 def has_cjk(text: str) -> bool:
     return bool(CJK.search(text))
 

@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import App, build
-from bot.core import ChatCore, Policy
+from bot.core import ChatCore
+from bot.services import Policy, Services
 from bot.settings import Settings
+from ingest.pipeline import Ingestor
+from knowledge.answering.canonical import CanonicalIndex
+from knowledge.answering.embeddings import Encoders
 from knowledge.answering.glossary import pack_dir
+from knowledge.answering.tutor import Tutor
+from knowledge.learning.model import load_model
 from knowledge.records import Records
 from tests.postgres import POSTGRES_URL, RecordsDB, postgres_schema
 
@@ -94,11 +100,20 @@ async def core_for(tmp_path: Path):
     """Chat cores over a tutor, with their own SQLite records (open access unless told)."""
     opened: list[Records] = []
 
-    async def factory(tutor, ingestor=None, **policy) -> ChatCore:
+    async def factory(tutor: Tutor, ingestor: Ingestor | None = None, **policy) -> ChatCore:
         records = await Records.open(f"sqlite+aiosqlite:///{tmp_path / f'records{len(opened)}.db'}")
         opened.append(records)
         policy.setdefault("access", "open")
-        return ChatCore(tutor, records, ingestor, Policy(**policy))
+        retriever = tutor.retriever
+        if ingestor is None:  # the library the tutor reads from
+            second = [retriever.second] if retriever.second else []
+            encoders = Encoders(retriever.embedder, *second)
+            refresh = lambda: retriever.refresh(force=True)  # noqa: E731
+            ingestor = Ingestor(retriever.store, encoders, 20 * 1024 * 1024, refresh)
+        canonical = CanonicalIndex(retriever.embedder)
+        return ChatCore(
+            Services(tutor, records, ingestor, canonical, load_model(), Policy(**policy))
+        )
 
     yield factory
     for records in opened:

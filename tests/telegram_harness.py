@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import App, open_core
+from bot.channels.telegram.channel import TelegramOptions
+from bot.channels.telegram.serve import serve
 from bot.core import ChatCore
-from bot.telegram.channel import TelegramOptions
-from bot.telegram.serve import serve
 from knowledge.records import Records
 from tests.standins.telegram import BotApiStandin
 
@@ -53,7 +53,7 @@ class Harness:
 
     async def enrol(self, user_id: int, role: str = "trainee", **fields) -> None:
         """Set-up shortcut: an invite redeemed straight in the records."""
-        records = self.core.records
+        records = self.core.services.records
         invite = await records.create_invite(
             role=role,
             cohort=fields.get("cohort"),
@@ -94,7 +94,7 @@ async def running_bot(
     async with BotApiStandin(token=TOKEN, first_update_id=first_update_id) as api:
         records = await Records.open(records_url, schema=schema)
         core = await open_core(app, records)
-        core.policy = replace(core.policy, admin_ids=frozenset({ADMIN}), **policy)
+        core.services.policy = replace(core.services.policy, admin_ids=frozenset({ADMIN}), **policy)
         opts = TelegramOptions(TOKEN, api.base_url, api.base_file_url, max_rate=max_rate)
         stop = asyncio.Event()
         task = asyncio.create_task(serve(app, opts, stop, core))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
+from bot.core import ChatCore
 from bot.events import Incoming, Reply
 from knowledge.answering.models import Answer
 from knowledge.answering.write.extractive import REFUSAL
@@ -147,6 +149,14 @@ async def test_chat_core_keeps_the_conversation_per_user(pack_app, core_for):
     # Another trainee's follow-up is read without Ann's question: as if asked first.
     alone = await ask(pack_app, "IEC呢？")
     assert (await say(2, "IEC呢？")).text == alone.answer
+
+
+async def test_a_follow_up_after_a_restart_is_read_with_the_question_before_it(pack_app, core_for):
+    core = await core_for(pack_app.tutor)
+    [r async for r in core.respond(Incoming(1, "ISO的DIS阶段叫什么？"))]
+    restarted = ChatCore(replace(core.services))  # nothing kept in memory, the same records
+    *_, answer = [r async for r in restarted.respond(Incoming(1, "IEC呢？"))]
+    assert isinstance(answer, Reply) and "CDV" in answer.text
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from knowledge.learning.practice import record_answer
 from knowledge.records import Records
 from tests.test_cli import assert_clean, run_cli
 
@@ -89,8 +90,13 @@ async def _one_answer(path: Path) -> None:
         item = (await records.items())[0]
         session = await records.start_session(5, 1)
         await records.set_current(session.id, item.id, session.started_at)
-        await records.record_answer(
-            session_id=session.id, item_id=item.id, user_id=5, response=item.answer, seconds=4
+        await record_answer(
+            records,
+            session_id=session.id,
+            item_id=item.id,
+            user_id=5,
+            response=item.answer,
+            seconds=4,
         )
     finally:
         await records.close()

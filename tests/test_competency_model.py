@@ -11,7 +11,8 @@ import pytest
 
 from knowledge.answering.glossary import pack_dir
 from knowledge.learning.case import to_case
-from knowledge.learning.model import BUNDLED, CATEGORIES, CompetencyModel, ModelError, load_model
+from knowledge.learning.model import BUNDLED, CompetencyModel, ModelError, load_model
+from knowledge.vocabulary import CATEGORIES
 
 LEAVES = ("K1", "K2", "I1", "I2", "S1", "S2", "A1")
 TARGETS = {

@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 
 from bot.bootstrap import ensure_bank
-from bot.console import chat
-from knowledge.learning.model import load_model
+from bot.channels.console import chat
 
 
 async def test_a_console_quiz_asks_the_category_then_runs_to_a_score(pack_app, core_for):
     core = await core_for(pack_app.tutor)
-    core.model = load_model()
-    await ensure_bank(core.records, core.model)
+    await ensure_bank(core.services.records, core.services.model)
     typed = "/quiz 2\n1\n/quiz 2\n1\n1\n/progress\n"
     out = io.StringIO()
     await chat(core, io.StringIO(typed), out)
@@ -24,5 +22,5 @@ async def test_a_console_quiz_asks_the_category_then_runs_to_a_score(pack_app, c
     assert shown.count("回答正确") + shown.count("不对") == 2
     assert "测验结束" in shown and "目标" in shown
     assert "差距最大" in shown and "saved to" in shown
-    user = await core.records.user(0)
-    assert user.category == "research" and len(await core.records.attempts_of(0)) == 2
+    user = await core.services.records.user(0)
+    assert user.category == "research" and len(await core.services.records.attempts_of(0)) == 2

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from knowledge.learning.mastery import START
+from knowledge.learning.practice import record_answer
 from knowledge.records import PollRef, Records
 from knowledge.records.engine import MIGRATIONS, async_url
 from knowledge.records.tables import (
@@ -50,8 +51,13 @@ async def ready(store: Records, *users: int) -> None:
 
 
 async def answer(store: Records, session_id: int, item_id: str, response, user_id: int = 1):
-    return await store.record_answer(
-        session_id=session_id, item_id=item_id, user_id=user_id, response=response, seconds=4.5
+    return await record_answer(
+        store,
+        session_id=session_id,
+        item_id=item_id,
+        user_id=user_id,
+        response=response,
+        seconds=4.5,
     )
 
 
@@ -238,7 +244,7 @@ async def test_migration_0002_upgrades_a_0001_database_keeping_its_users(records
     try:
         async with store.engine.connect() as conn:
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert version == [("0004",)]
+        assert version == [("0005",)]
         assert (await store.user(7)).name == "Lin"
         await store.upsert_items(BANK)
         quiz = await ask(store, 7)

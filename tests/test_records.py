@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, inspect, select, text, update
 
-from knowledge.records import InviteError, Records
+from knowledge.people import InviteError
+from knowledge.records import Records
 from knowledge.records.tables import ProcessedUpdateRow, QuestionRow, RatingRow
 from tests.postgres import RecordsDB
 
@@ -46,7 +47,7 @@ async def test_migrations_build_the_schema_and_reopening_changes_nothing(records
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
         assert TABLES | {"alembic_version"} <= names
         assert {tuple(i["column_names"]) for i in indexed} >= {("user_id",), ("created_at",)}
-        assert version == [("0004",)]
+        assert version == [("0005",)]
         await store.ensure_user(7, name="Lin", role="admin", lang="zh")
     finally:
         await store.close()
@@ -55,7 +56,7 @@ async def test_migrations_build_the_schema_and_reopening_changes_nothing(records
         assert (await store.user(7)).role == "admin"
         async with store.engine.connect() as conn:
             again = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert again == [("0004",)]
+        assert again == [("0005",)]
     finally:
         await store.close()
 
@@ -248,3 +249,21 @@ async def test_a_dropped_postgresql_connection_is_replaced_before_use():
             assert await records.user(1) is None  # no error: the dead connection was replaced
         finally:
             await records.close()
+
+
+async def test_a_persons_last_questions_survive_reopening_and_stay_few(records_db: RecordsDB):
+    store = await records_db.open()
+    try:
+        await store.ensure_user(7, name="Lin", role="trainee")
+        for question in ("ISO 是什么？", "DIS 阶段多长？", "IEC呢？", "CDV 呢？"):
+            await store.remember_question(7, question, keep=3)
+        await store.remember_question(99, "nobody's", keep=3)  # no such person: nothing kept
+    finally:
+        await store.close()
+    store = await records_db.open()
+    try:
+        assert await store.recent_questions(7) == ("DIS 阶段多长？", "IEC呢？", "CDV 呢？")
+        assert await store.recent_questions(99) == ()
+        assert await store.forget(7) and await store.recent_questions(7) == ()
+    finally:
+        await store.close()

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.telegram.render import (
+from bot.channels.telegram.render import (
     answer_html,
     escape,
     markdown_to_html,

@@ -19,6 +19,7 @@ from knowledge.learning.charts import heatmap_png, progress_png
 from knowledge.learning.exports import COLUMNS, write_csv, write_xapi, write_xlsx, xapi_statements
 from knowledge.learning.mastery import START
 from knowledge.learning.model import load_model
+from knowledge.learning.practice import record_answer
 from knowledge.learning.questions import Question
 from knowledge.learning.reports import cohort_report, format_report
 from knowledge.records import Records
@@ -71,8 +72,13 @@ async def answer_all(store: Records, user_id: int, answers: dict[str, object]) -
     quiz = await store.start_session(user_id, len(answers))
     for item_id, response in answers.items():
         await store.set_current(quiz.id, item_id, datetime.now(UTC))
-        await store.record_answer(
-            session_id=quiz.id, item_id=item_id, user_id=user_id, response=response, seconds=12.5
+        await record_answer(
+            store,
+            session_id=quiz.id,
+            item_id=item_id,
+            user_id=user_id,
+            response=response,
+            seconds=12.5,
         )
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from knowledge.records import CATEGORIES
+from knowledge.vocabulary import CATEGORIES
 from tests.standins.openai_server import FakeOpenAI
 from tests.telegram_harness import (
     ADMIN,
@@ -43,7 +43,7 @@ async def test_an_invite_link_enrols_a_trainee_who_is_greeted_in_their_language(
     assert button_data(category) == [f"cat:{c}" for c in CATEGORIES]
     await bot.press(ANN, category, "cat:international")
     assert "国际型" in bot.api.messages[(ANN, category["message_id"])]["text"]
-    user = await bot.core.records.user(ANN)
+    user = await bot.core.services.records.user(ANN)
     assert (user.role, user.cohort, user.category) == ("trainee", "2026A", "international")
     assert {lang for (_, lang) in bot.api.commands} == {"", "zh"}  # menus in both languages
 
@@ -52,14 +52,14 @@ async def test_a_stranger_gets_one_polite_line_and_nothing_else(bot):
     replies = await bot.say(BOB, QUESTION)
     assert len(replies) == 1 and "邀请" in replies[0]["text"]
     assert not [c for c in bot.api.calls if c.method == "sendChatAction"]
-    assert await bot.core.records.user(BOB) is None
+    assert await bot.core.services.records.user(BOB) is None
 
 
 async def test_open_access_lets_anyone_in_as_a_trainee(pack_app, records_url):
     async with running_bot(pack_app, records_url, access="open") as bot:
         [answer] = await bot.say(BOB, QUESTION)
         assert "研究型" in answer["plain_text"]
-        assert (await bot.core.records.user(BOB)).role == "trainee"
+        assert (await bot.core.services.records.user(BOB)).role == "trainee"
 
 
 async def test_a_question_gets_typing_then_a_cited_answer_with_sources_and_rating(bot):
@@ -84,7 +84,7 @@ async def test_a_question_gets_typing_then_a_cited_answer_with_sources_and_ratin
     [ack] = await bot.api.wait_for(
         "answerCallbackQuery", lambda c: "谢谢" in c.params.get("text", "")
     )
-    [waiting] = await bot.core.records.open_feedback()
+    [waiting] = await bot.core.services.records.open_feedback()
     assert waiting.question == QUESTION and waiting.rating is False
 
 
@@ -102,11 +102,11 @@ async def test_help_privacy_language_and_forgetting(bot):
     await bot.say(ANN, QUESTION)
     [confirm] = await bot.say(ANN, "/forget_me")
     await bot.press(ANN, confirm, "forget:no")
-    assert await bot.core.records.user(ANN) is not None
+    assert await bot.core.services.records.user(ANN) is not None
     [confirm] = await bot.say(ANN, "/forget_me")
     await bot.press(ANN, confirm, "forget:yes")
     assert "deleted" in bot.api.messages[(ANN, confirm["message_id"])]["text"]
-    assert await bot.core.records.user(ANN) is None
+    assert await bot.core.services.records.user(ANN) is None
     [stranger] = await bot.say(ANN, QUESTION)
     assert "invite" in stranger["text"] or "邀请" in stranger["text"]
 
@@ -176,7 +176,7 @@ async def test_a_redelivered_update_is_answered_once(bot):
     bot.api.redeliver(update)
     await bot.api.wait_idle(quiet=0.4)
     assert len(bot.api.sent(ANN)) == 1
-    assert await bot.core.records.count_questions(ANN, since=_long_ago()) == 1
+    assert await bot.core.services.records.count_questions(ANN, since=_long_ago()) == 1
 
 
 async def test_questions_over_the_per_minute_limit_are_kept_and_answered_in_turn(
@@ -208,7 +208,7 @@ async def test_questions_over_the_per_minute_limit_are_kept_and_answered_in_turn
         sent = [c for c in bot.api.calls if c.method == "sendMessage"]
         answers = [c for c in sent if "研究型" in str(c.params)]
         assert len(answers) == 6 and answers[3].at - answers[0].at >= 3.5  # waited their turn
-        async with bot.core.records.engine.begin() as conn:
+        async with bot.core.services.records.engine.begin() as conn:
             asked = (await conn.execute(text("SELECT question FROM questions ORDER BY id"))).all()
         assert [q for (q,) in asked] == [f"{QUESTION} {i}" for i in range(6)]  # in order
 

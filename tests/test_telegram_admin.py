@@ -27,11 +27,11 @@ async def test_invites_take_the_category_in_either_language_and_show_local_expir
     expires = datetime.now(UTC) + timedelta(days=14)
     local = expires.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:")
     assert re.search(rf"{local}\d\d（Asia/Shanghai）前有效", zh["text"]), zh["text"]
-    await bot.core.records.update_user(ADMIN, lang="en")
+    await bot.core.services.records.update_user(ADMIN, lang="en")
     [en] = await bot.say(ADMIN, "/invite 学员 2026B International")
     assert en["text"].startswith("Invite for trainee · 2026B · international:")
     assert "(Asia/Shanghai)" in en["text"] and "UTC" not in en["text"]
-    assert {i.category for i in await bot.core.records.invites()} == {"international"}
+    assert {i.category for i in await bot.core.services.records.invites()} == {"international"}
 
 
 async def test_wrong_invite_words_get_a_reason_and_the_valid_words(bot):
@@ -46,10 +46,10 @@ async def test_wrong_invite_words_get_a_reason_and_the_valid_words(bot):
         assert reply["text"].startswith(reason), reply["text"]
         assert "人才类别：研究型 / research、管理型 / management" in reply["text"]
         assert "国际型 / international" in reply["text"]
-    await bot.core.records.update_user(ADMIN, lang="en")
+    await bot.core.services.records.update_user(ADMIN, lang="en")
     [bare] = await bot.say(ADMIN, "/invite")
     assert bare["text"].startswith("Usage: /invite ROLE")
-    assert await bot.core.records.invites() == []
+    assert await bot.core.services.records.invites() == []
 
 
 async def test_export_and_report_say_what_they_do_not_know(bot):
@@ -82,7 +82,7 @@ async def test_revoke_keeps_its_list_so_several_go_in_a_row(bot):
     shown = bot.api.messages[(ADMIN, listing["message_id"])]
     assert shown["text"] == f"邀请 {codes[2]} 已作废。\n没有有效的邀请。"
     assert not button_data(shown)
-    assert await bot.core.records.invites(active_only=True) == []
+    assert await bot.core.services.records.invites(active_only=True) == []
 
 
 def _menu(bot, chat: int) -> dict[str, str] | None:

@@ -50,9 +50,9 @@ async def test_staff_and_personal_commands_in_a_group_point_to_a_private_chat(bo
         [reply] = await bot.say(who, command, **GROUP)
         assert reply["text"] == "请在与我的私聊中使用这个命令。", command
     assert not [c for c in bot.api.calls if c.method in ("sendDocument", "sendPhoto")]
-    made = await bot.core.records.invites(active_only=False)
+    made = await bot.core.services.records.invites(active_only=False)
     assert "admin" not in {i.role for i in made}  # only the enrolment of the set-up
-    assert (await bot.core.records.user(ANN)).role == "trainee"
+    assert (await bot.core.services.records.user(ANN)).role == "trainee"
     [people] = await bot.say(ADMIN, "/users")  # in private, as before
     assert f"({ANN})" in people["text"]
 
@@ -63,10 +63,10 @@ async def test_only_the_asker_may_rate_an_answer(bot):
     qid = button_data(answer)[1].split(":")[1]
     await bot.press(BOB, answer, f"dn:{qid}")
     await bot.api.wait_for("answerCallbackQuery", lambda c: "不存在" in c.params.get("text", ""))
-    assert await bot.core.records.open_feedback() == []
+    assert await bot.core.services.records.open_feedback() == []
     await bot.press(ANN, answer, f"dn:{qid}")
     await bot.api.wait_for("answerCallbackQuery", lambda c: "谢谢" in c.params.get("text", ""))
-    [waiting] = await bot.core.records.open_feedback()
+    [waiting] = await bot.core.services.records.open_feedback()
     assert waiting.id == int(qid) and waiting.rating is False
 
 
@@ -77,7 +77,7 @@ async def test_staff_invites_are_single_use_for_a_day_and_trainee_invites_as_bef
     assert "Up to 30 uses" in trainee["text"]
     [wider] = await bot.say(ADMIN, "/invite admin uses=2 days=3", language_code="en")
     assert "Up to 2 uses" in wider["text"]
-    by_role = {i.role: i for i in await bot.core.records.invites()}
+    by_role = {i.role: i for i in await bot.core.services.records.invites()}
     now = datetime.now(UTC)
     assert by_role["instructor"].max_uses == 1
     assert abs(by_role["instructor"].expires_at - (now + timedelta(days=1))) < timedelta(minutes=5)
@@ -93,14 +93,14 @@ async def test_invite_codes_are_throttled_after_five_failed_tries(bot):
         assert refused["text"] == "That invite link is not valid."
     [wait] = await bot.say(BOB, f"/start {code}", language_code="en")
     assert "try again in 10 minutes" in wait["text"]
-    assert await bot.core.records.user(BOB) is None
+    assert await bot.core.services.records.user(BOB) is None
     [welcome, _category] = await bot.say(INSTRUCTOR, f"/start {code}")  # others are not held up
     assert "你好" in welcome["text"]
 
 
 async def test_an_admin_changes_a_role_and_removes_a_person_who_is_then_a_stranger(bot):
     await bot.enrol(BOB)
-    await bot.core.records.update_user(BOB, lang="en")
+    await bot.core.services.records.update_user(BOB, lang="en")
     [changed] = await bot.say(ADMIN, f"/role {ANN} instructor")
     assert changed["text"] == f"user{ANN}（{ANN}）现在是讲师。"
     [told] = bot.api.sent(ANN)[-1:]
@@ -119,13 +119,15 @@ async def test_an_admin_changes_a_role_and_removes_a_person_who_is_then_a_strang
     [confirm] = await bot.say(ADMIN, f"/remove {BOB}")
     assert button_data(confirm) == [f"urm:{BOB}", "urmno:"]
     await bot.press(ADMIN, confirm, "urmno:")
-    assert await bot.core.records.user(BOB) is not None
+    assert await bot.core.services.records.user(BOB) is not None
     [confirm] = await bot.say(ADMIN, f"/remove {BOB}")
     await bot.press(ADMIN, confirm, f"urm:{BOB}")
     assert "已移除" in bot.api.messages[(ADMIN, confirm["message_id"])]["text"]
     assert bot.api.sent(BOB)[-1]["text"].startswith("An admin removed you")
-    assert await bot.core.records.user(BOB) is None
-    assert await bot.core.records.count_questions(BOB, datetime.now(UTC) - timedelta(1)) == 0
+    assert await bot.core.services.records.user(BOB) is None
+    assert (
+        await bot.core.services.records.count_questions(BOB, datetime.now(UTC) - timedelta(1)) == 0
+    )
     [stranger] = await bot.say(BOB, QUESTION)
     assert "invite link" in stranger["text"] or "邀请" in stranger["text"]
 
@@ -142,12 +144,12 @@ async def test_forget_me_keeps_only_the_reworded_canonical_question_and_privacy_
     [prompt] = await bot.press(INSTRUCTOR, item, button_data(item)[0])
     assert "问：" in prompt["text"]
     await bot.say(INSTRUCTOR, "问：苏州明天的天气怎么样？\n请查看天气预报，课程资料不涉及天气。")
-    [before] = await bot.core.records.canonicals()
+    [before] = await bot.core.services.records.canonicals()
     assert (before.question, before.answer) == (asked, "请查看天气预报，课程资料不涉及天气。")
 
     [confirm] = await bot.say(ANN, "/forget_me")
     await bot.press(ANN, confirm, "forget:yes")
-    [after] = await bot.core.records.canonicals()
+    [after] = await bot.core.services.records.canonicals()
     assert (after.question, after.source_question_id) == ("苏州明天的天气怎么样？", None)
     await bot.enrol(BOB)
     [served] = await bot.say(BOB, "苏州明天的天气怎么样？")  # still served, by its new words

@@ -45,7 +45,7 @@ async def test_enrolment_says_the_category_and_offers_examples_and_a_first_quiz(
         assert echo["text"] == f"❓ {asked}"
         assert "[1]" in reply["plain_text"] and "出处" in reply["plain_text"], reply["plain_text"]
     first = (await bot.press(ANN, welcome, "quiz:"))[0]
-    session = await bot.core.records.open_session(ANN)
+    session = await bot.core.services.records.open_session(ANN)
     assert session is not None and session.size == 5 and session.current
     how, _ = await current_question(bot)
     assert how == "poll" or first["text"].startswith("1/5")
@@ -88,9 +88,9 @@ async def test_after_a_quiz_levels_are_words_on_the_1_to_5_scale_with_next_steps
     assert re.search(r"差距最大：.+，第 1 级：了解 — 目标第 \d 级。", caption), caption
     assert ".md" not in caption and "还没答过的能力在图中是空心的" in caption
     await bot.press(ANN, summary, "quiz:")
-    assert (await bot.core.records.open_session(ANN)).size == 5
+    assert (await bot.core.services.records.open_session(ANN)).size == 5
 
-    await bot.core.records.update_user(ANN, lang="en")
+    await bot.core.services.records.update_user(ANN, lang="en")
     await bot.say(ANN, "/quiz 1")
     [*_, summary] = await answer(bot, True)
     assert re.search(r": Level [1-5]: \w+ — target level \d", summary["text"]), summary["text"]
@@ -103,13 +103,13 @@ async def test_a_new_quiz_closes_an_abandoned_one_whose_poll_then_no_longer_coun
     await bot.say(ANN, "/quiz 3")
     how, old = await current_question(bot)
     assert how == "poll", "the first research question should fit a quiz poll"
-    old_session = await bot.core.records.open_session(ANN)
+    old_session = await bot.core.services.records.open_session(ANN)
 
     replies = await bot.say(ANN, "/quiz 2")
     assert replies[0]["text"] == "上一轮测验（已答 0/3 题）已结束，它的题目不再计分。"
-    new_session = await bot.core.records.open_session(ANN)
+    new_session = await bot.core.services.records.open_session(ANN)
     assert new_session.id != old_session.id and new_session.size == 2
-    assert (await bot.core.records.session(old_session.id)).finished_at is not None
+    assert (await bot.core.services.records.session(old_session.id)).finished_at is not None
 
     before = len(bot.api.sent(ANN))
     bot.api.poll_answer(ANN, old["poll"]["id"], [0])  # the old poll, answered late
@@ -117,10 +117,10 @@ async def test_a_new_quiz_closes_an_abandoned_one_whose_poll_then_no_longer_coun
     await bot.api.wait_idle(quiet=0.4)
     [stale] = bot.api.sent(ANN)[before:]
     assert stale["text"] == "这道题属于已结束的一轮测验，这次作答不计分。"
-    assert await bot.core.records.attempts_of(ANN) == []
-    assert (await bot.core.records.open_session(ANN)).current == new_session.current
+    assert await bot.core.services.records.attempts_of(ANN) == []
+    assert (await bot.core.services.records.open_session(ANN)).current == new_session.current
 
     results = await answer(bot, True)  # the new quiz goes on as if nothing happened
     assert any("✅" in (m.get("text") or "") for m in results)
-    [attempt] = await bot.core.records.attempts_of(ANN)
+    [attempt] = await bot.core.services.records.attempts_of(ANN)
     assert attempt.session_id == new_session.id

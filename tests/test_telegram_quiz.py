@@ -22,11 +22,11 @@ async def bot(pack_app, records_url):
 
 async def current_question(bot) -> tuple[str, dict]:
     """The question just asked: ("poll", sendPoll call params) or ("buttons", message)."""
-    session = await bot.core.records.open_session(ANN)
+    session = await bot.core.services.records.open_session(ANN)
     assert session is not None and session.current, "no question is waiting"
     polls = [c for c in bot.api.calls if c.method == "sendPoll" and c.ok]
     if polls and polls[-1].result["poll"]["question"].endswith(
-        (await bot.core.records.item(session.current)).stem
+        (await bot.core.services.records.item(session.current)).stem
     ):
         return "poll", polls[-1].result
     return "buttons", bot.api.sent(ANN)[-1]
@@ -34,8 +34,8 @@ async def current_question(bot) -> tuple[str, dict]:
 
 async def answer(bot, right: bool) -> list[dict]:
     """Answer the waiting question, rightly or wrongly; the messages that follow."""
-    session = await bot.core.records.open_session(ANN)
-    item = await bot.core.records.item(session.current)
+    session = await bot.core.services.records.open_session(ANN)
+    item = await bot.core.services.records.item(session.current)
     choice = (
         list(item.answer)
         if right
@@ -71,9 +71,9 @@ async def test_a_quiz_runs_by_poll_and_buttons_and_ends_with_a_score(bot):
         m for m in results if "✅" in (m.get("text") or "") or "❌" in (m.get("text") or "")
     ]
     assert all(button_data(m)[0].startswith("qs:") for m in verdicts)
-    attempts = await bot.core.records.attempts_of(ANN)
+    attempts = await bot.core.services.records.attempts_of(ANN)
     assert len(attempts) == 3 and sum(a.correct for a in attempts) == 2
-    assert await bot.core.records.open_session(ANN) is None
+    assert await bot.core.services.records.open_session(ANN) is None
 
     [source] = await bot.press(ANN, verdicts[0], button_data(verdicts[0])[0])
     # the clause under the chapter's title, never its file name
@@ -94,7 +94,7 @@ async def test_a_poll_answer_counts_once_and_an_unknown_poll_gets_a_message(bot)
     bot.api.redeliver(update)  # Telegram delivers the same update again
     bot.api.poll_answer(ANN, poll_id, [1])  # a late second answer to the same poll
     await bot.api.wait_idle(quiet=0.4)
-    assert len(await bot.core.records.attempts_of(ANN)) == 1
+    assert len(await bot.core.services.records.attempts_of(ANN)) == 1
     before = len(bot.api.sent(ANN))
     bot.api.poll_answer(ANN, "no-such-poll", [0])
     await until(lambda: len(bot.api.sent(ANN)) > before)
@@ -116,8 +116,8 @@ async def test_quiz_me_on_this_asks_about_the_cited_material(bot):
     quiz_me = [d for d in button_data(reply) if d.startswith("qz:")]
     assert quiz_me, button_data(reply)
     await bot.press(ANN, reply, quiz_me[0])
-    session = await bot.core.records.open_session(ANN)
-    item = await bot.core.records.item(session.current)
+    session = await bot.core.services.records.open_session(ANN)
+    item = await bot.core.services.records.item(session.current)
     assert set(item.competencies) & set(session.focus)
 
 
@@ -152,25 +152,25 @@ async def test_an_instructor_imports_a_question_file_with_a_bad_question(bot):
     [summary] = bot.api.sent(INSTRUCTOR)
     assert "1 questions added" in summary["text"] or "新增 1 题" in summary["text"]
     assert "no-such-competency" in summary["text"]
-    assert await bot.core.records.item("new-1") is not None
+    assert await bot.core.services.records.item("new-1") is not None
 
 
 async def test_review_brings_back_what_was_missed_once_it_is_due(bot):
     [nothing] = await bot.say(ANN, "/review")
     assert "没有需要复习的题目" in nothing["text"]
     await bot.say(ANN, "/quiz 1")
-    missed = (await bot.core.records.open_session(ANN)).current
+    missed = (await bot.core.services.records.open_session(ANN)).current
     await answer(bot, False)
-    async with bot.core.records.engine.begin() as conn:  # a day later: the card is due
+    async with bot.core.services.records.engine.begin() as conn:  # a day later: the card is due
         await conn.execute(text("UPDATE review_cards SET due_at = :t"), {"t": _yesterday()})
     await bot.say(ANN, "/review")
-    session = await bot.core.records.open_session(ANN)
+    session = await bot.core.services.records.open_session(ANN)
     assert session.current == missed and session.size == 1
 
 
 async def test_a_quiz_with_no_questions_left_says_so(bot):
-    for item in await bot.core.records.items():
-        await bot.core.records.set_item_status(item.id, "retired")
+    for item in await bot.core.services.records.items():
+        await bot.core.services.records.set_item_status(item.id, "retired")
     [reply] = await bot.say(ANN, "/quiz")
     assert "暂时没有可做的题目" in reply["text"]
 

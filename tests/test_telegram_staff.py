@@ -124,7 +124,7 @@ async def test_admins_invite_revoke_and_list_people(staff_bot):
     await bot.press(ADMIN, listing, f"rv:{code}")
     [refused] = await bot.say(BOB, f"/start {code}")
     assert "作废" in refused["text"]
-    assert await bot.core.records.user(BOB) is None
+    assert await bot.core.services.records.user(BOB) is None
 
     [people] = await bot.say(ADMIN, "/users")
     assert f"({INSTRUCTOR})" in people["text"] and f"({ANN})" in people["text"]
@@ -164,7 +164,7 @@ async def test_enrolment_and_questions_are_kept_in_postgresql(pack_app):
             assert "研究型" in answer["plain_text"]
         restart = {"schema": schema, "first_update_id": 5001}  # Telegram's ids go on
         async with running_bot(pack_app, POSTGRES_URL, **restart) as bot:
-            user = await bot.core.records.user(ANN)
+            user = await bot.core.services.records.user(ANN)
             assert (user.role, user.cohort, user.category) == ("trainee", "2026C", "research")
             [again] = await bot.say(ANN, "联盟有哪六类人才？")
             assert "研究型" in again["plain_text"]

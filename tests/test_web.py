@@ -10,7 +10,7 @@ import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import make_mocked_request
 
-from bot.web.app import AccessLog
+from bot.channels.web.app import AccessLog
 from knowledge.records import SigninError
 from tests.web_harness import ADA, ANN, LI, URL, field, token_of, web_site
 
@@ -47,7 +47,7 @@ async def test_the_session_cookie_is_http_only_lax_and_secure_under_https(tmp_pa
         assert done.status == 303
         cookie = done.cookies["stdtutor_session"]
         assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["secure"]
-        stored = await site.core.records.engine.connect()
+        stored = await site.core.services.records.engine.connect()
         try:  # only a hash of the session's token is kept
             rows = (await stored.exec_driver_sql("SELECT token_hash FROM web_sessions")).all()
         finally:
@@ -58,7 +58,7 @@ async def test_the_session_cookie_is_http_only_lax_and_secure_under_https(tmp_pa
 async def test_an_expired_or_unknown_link_is_refused_plainly(tmp_path):
     async with web_site(tmp_path) as site:
         past = datetime.now(UTC) - timedelta(minutes=1)
-        token = await site.core.records.create_signin(LI, past)
+        token = await site.core.services.records.create_signin(LI, past)
         expired = await site.client.get(f"/signin?token={token}")
         assert expired.status == 410 and "已过期" in await expired.text()
         unknown = await site.client.get("/signin?token=made-up", headers={"Accept-Language": "en"})
@@ -70,7 +70,7 @@ async def test_a_trainee_gets_no_console(tmp_path):
         refused = await site.link(ANN)
         assert "signin" not in refused and "instructor" in refused
         until = datetime.now(UTC) + timedelta(hours=1)  # even with a session made by hand
-        session = await site.core.records.open_web_session(ANN, until)
+        session = await site.core.services.records.open_web_session(ANN, until)
         page = await site.client.get("/materials", cookies={"stdtutor_session": session})
         assert page.status == 403 and "for instructors and admins" in await page.text()
 
@@ -79,16 +79,16 @@ async def test_a_demoted_instructor_is_refused_on_the_next_request(tmp_path):
     async with web_site(tmp_path) as site:
         await site.sign_in(LI)
         assert (await site.client.get("/feedback")).status == 200
-        await site.core.records.update_user(LI, role="trainee")
+        await site.core.services.records.update_user(LI, role="trainee")
         page = await site.client.get("/feedback")
         assert page.status == 403 and "只对讲师和管理员开放" in await page.text()
-        await site.core.records.forget(LI)  # removed: the session goes with them
+        await site.core.services.records.forget(LI)  # removed: the session goes with them
         assert (await site.client.get("/feedback")).status == 401
 
 
 async def test_a_post_without_the_csrf_token_is_refused(tmp_path):
     async with web_site(tmp_path) as site:
-        qid = await site.core.records.log_question(
+        qid = await site.core.services.records.log_question(
             user_id=ANN, chat_id=ANN, question="Who signs the lab log?", lang="en",
             answer="-", abstained=True, citations=[],
         )  # fmt: skip
@@ -99,11 +99,11 @@ async def test_a_post_without_the_csrf_token_is_refused(tmp_path):
         files = FormData()
         files.add_field("files", b"# T\n\nx\n", filename="t.md")
         upload = await site.client.post("/materials", data=files)
-        assert upload.status == 403 and not site.core.ingestor.store.documents()
-        assert [q.id for q in await site.core.records.open_feedback()] == [qid]
+        assert upload.status == 403 and not site.core.services.ingestor.store.documents()
+        assert [q.id for q in await site.core.services.records.open_feedback()] == [qid]
         form = {"csrf": await site.csrf()}
         assert (await site.client.post(f"/feedback/{qid}/dismiss", data=form)).status == 200
-        assert await site.core.records.open_feedback() == []
+        assert await site.core.services.records.open_feedback() == []
 
 
 async def test_sign_in_is_throttled_per_client_after_five_bad_links(tmp_path):

@@ -21,7 +21,7 @@ def _csrf(html: str) -> str:
 
 async def test_people_are_listed_for_admins_only_with_their_last_activity(tmp_path):
     async with web_site(tmp_path) as site:
-        await site.core.records.log_question(
+        await site.core.services.records.log_question(
             user_id=ANN, chat_id=ANN, question="q", lang="en", answer="a", abstained=False,
             citations=[],
         )  # fmt: skip
@@ -47,12 +47,12 @@ async def test_an_admin_changes_a_role_and_removes_a_person_by_the_bots_rules(tm
         async def push(user_id, items):
             told.extend([(user_id, item.text) async for item in items])
 
-        site.core.push = push
+        site.core.services.push = push
         await site.sign_in(ADA)
         csrf = _csrf(await (await site.client.get("/users")).text())
         page = await site.client.post("/users/1/role", data={"csrf": csrf, "role": "instructor"})
         assert "Ann (1) is now instructor" in await page.text()
-        assert (await site.core.records.user(ANN)).role == "instructor"
+        assert (await site.core.services.records.user(ANN)).role == "instructor"
         assert told and told[0][0] == ANN and "instructor" in told[0][1]
         yourself = await site.client.post("/users/3/role", data={"csrf": csrf, "role": "trainee"})
         assert "can't change yourself" in html.unescape(await yourself.text())
@@ -61,7 +61,7 @@ async def test_an_admin_changes_a_role_and_removes_a_person_by_the_bots_rules(tm
         assert "Remove 李老师 (2)" in confirm
         done = await site.client.post("/users/2/remove", data={"csrf": _csrf(confirm)})
         assert "Removed 李老师 (2)" in await done.text()
-        assert await site.core.records.user(LI) is None
+        assert await site.core.services.records.user(LI) is None
 
 
 async def test_an_admin_creates_lists_and_revokes_an_invite(tmp_path):
@@ -73,7 +73,7 @@ async def test_an_admin_creates_lists_and_revokes_an_invite(tmp_path):
         page = await (await site.client.post("/invites", data=form)).text()
         code = re.search(r"/start (\S+)", page)[1]
         assert "Up to 25 uses" in page and f"<code>{code}</code>" in page
-        [invite] = await site.core.records.invites()
+        [invite] = await site.core.services.records.invites()
         assert (invite.cohort, invite.category, invite.max_uses) == ("2026春", "research", 25)
         page = await (await site.client.post(f"/invites/{code}/revoke", data={"csrf": csrf})).text()
         assert f"Invite {code} is revoked" in page and "No active invites." in page

@@ -36,7 +36,7 @@ async def test_an_instructor_signs_in_uploads_and_tries_an_answer_in_chromium(tm
         "安全须知\n\n进入车间必须佩戴护目镜。\n", encoding="utf-8"
     )
     async with web_site(tmp_path) as site, async_playwright() as pw:
-        site.core.web_url = str(site.client.make_url("")).rstrip("/")
+        site.core.services.web_url = str(site.client.make_url("")).rstrip("/")
         link = (await site.link(LI)).split("\n")[-1]
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
@@ -44,7 +44,7 @@ async def test_an_instructor_signs_in_uploads_and_tries_an_answer_in_chromium(tm
             await page.goto(link)
             await _shot(page, tmp_path, "signin")
             await page.click("#signin")
-            await expect(page).to_have_url(f"{site.core.web_url}/materials")
+            await expect(page).to_have_url(f"{site.core.services.web_url}/materials")
             await expect(page.locator("main h1")).to_have_text("资料库")
 
             files = [tmp_path / "handbook.md", tmp_path / "安全须知.txt"]

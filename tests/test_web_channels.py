@@ -13,9 +13,12 @@ from aiohttp import ClientSession
 
 from bot import channels
 from bot.channels import Channel
-from bot.console import CONSOLE_USER, chat
-from bot.core import ChatCore, Policy
+from bot.channels.console import CONSOLE_USER, chat
+from bot.core import ChatCore
 from bot.flows.web import signin_link
+from bot.services import Policy, Services
+from knowledge.answering.canonical import CanonicalIndex
+from knowledge.learning.model import load_model
 from knowledge.records import Records
 from tests.conftest import settings_for
 from tests.web_harness import cheap_core_parts
@@ -37,7 +40,9 @@ async def test_the_settings_choose_the_channels():
 async def _core(tmp_path) -> ChatCore:
     app, tutor = cheap_core_parts(tmp_path / "home")
     records = await Records.open(f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}")
-    return ChatCore(tutor, records, app.ingestor, Policy(admin_ids=frozenset({CONSOLE_USER})))
+    policy = Policy(admin_ids=frozenset({CONSOLE_USER}))
+    canonical = CanonicalIndex(app.embedder)
+    return ChatCore(Services(tutor, records, app.ingestor, canonical, load_model(), policy))
 
 
 async def test_a_channel_that_ends_leaves_the_others_running_until_stopped(tmp_path):
@@ -83,7 +88,7 @@ async def test_the_web_console_serves_beside_the_console_chat(tmp_path):
     app, _ = cheap_core_parts(tmp_path / "web-home")
     app.settings = app.settings.model_copy(update={"web_port": port})
     core = await _core(tmp_path)
-    core.web_url = app.settings.console_url
+    core.services.web_url = app.settings.console_url
     stop = asyncio.Event()
     [web] = [c for c in channels.CHANNELS if c.name == "web"]
     running = asyncio.ensure_future(channels.run(app, [web], core, stop))

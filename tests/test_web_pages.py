@@ -10,7 +10,6 @@ from aiohttp import FormData
 
 from bot.bootstrap import ensure_bank
 from knowledge.answering.gate import EvidenceGate
-from knowledge.learning.model import load_model
 from tests.web_harness import ANN, HANDBOOK, LI, web_site
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -36,7 +35,7 @@ async def test_several_files_at_once_each_get_a_result_and_a_bad_one_stops_none(
         lines = re.findall(r'<li class="(ok|bad)">([^<]*)</li>', page)
         assert [kind for kind, _ in lines] == ["ok", "bad", "bad", "ok"], lines
         assert "已加入：Lab handbook" in lines[0][1] and "slides.key" in lines[1][1]
-        docs = {d.doc for d in site.core.ingestor.store.documents()}
+        docs = {d.doc for d in site.core.services.ingestor.store.documents()}
         assert docs == {"handbook.md", "notes.txt"}
         assert "handbook.md" in page and "notes.txt" in page  # the library below the results
 
@@ -45,13 +44,13 @@ async def test_the_library_filters_opens_a_document_and_removes_it_after_confirm
     async with web_site(tmp_path) as site:
         (tmp_path / "handbook.md").write_text(HANDBOOK, encoding="utf-8")
         (tmp_path / "notes.txt").write_text(NOTES, encoding="utf-8")
-        assert not site.core.ingestor.ingest(
+        assert not site.core.services.ingestor.ingest(
             [tmp_path / "handbook.md", tmp_path / "notes.txt"]
         ).failed
         await site.sign_in(LI)
         listed = await (await site.client.get("/materials?q=HANDBOOK")).text()
         assert "handbook.md" in listed and "notes.txt" not in listed
-        [doc] = [d for d in site.core.ingestor.store.documents() if d.doc == "handbook.md"]
+        [doc] = [d for d in site.core.services.ingestor.store.documents() if d.doc == "handbook.md"]
         passages = await (await site.client.get(f"/materials/{doc.doc_id}")).text()
         assert "calibrated every 90 days" in passages and "Goggles" in passages
         confirm = await (await site.client.get(f"/materials/{doc.doc_id}/remove")).text()
@@ -59,14 +58,14 @@ async def test_the_library_filters_opens_a_document_and_removes_it_after_confirm
         csrf = re.search(r'name="csrf" value="([^"]+)"', confirm)[1]
         done = await site.client.post(f"/materials/{doc.doc_id}/remove", data={"csrf": csrf})
         assert "已移除《Lab handbook》" in await done.text()
-        assert [d.doc for d in site.core.ingestor.store.documents()] == ["notes.txt"]
+        assert [d.doc for d in site.core.services.ingestor.store.documents()] == ["notes.txt"]
         assert (await site.client.get(f"/materials/{doc.doc_id}")).status == 404
 
 
 async def test_trying_an_answer_shows_the_gates_decision_and_its_signals(tmp_path):
     async with web_site(tmp_path, gate=EvidenceGate()) as site:
         (tmp_path / "handbook.md").write_text(HANDBOOK, encoding="utf-8")
-        assert not site.core.ingestor.ingest([tmp_path / "handbook.md"]).failed
+        assert not site.core.services.ingestor.ingest([tmp_path / "handbook.md"]).failed
         await site.sign_in(LI)
         page = await (
             await site.client.get("/try", params={"q": "Who calibrates the torque wrench?"})
@@ -76,13 +75,13 @@ async def test_trying_an_answer_shows_the_gates_decision_and_its_signals(tmp_pat
         for signal in ("dense", "lexical", "union", "second", "sentence"):
             assert f"<td>{signal}</td>" in page
         assert "Lab handbook" in page and "e5 相似度" in page  # the passages retrieved
-        assert await site.core.records.open_feedback() == []  # nothing was logged
+        assert await site.core.services.records.open_feedback() == []  # nothing was logged
 
 
 async def test_the_feedback_queue_takes_a_canonical_answer_then_serves_it(tmp_path):
     async with web_site(tmp_path) as site:
         asked = dict(user_id=ANN, chat_id=ANN, lang="en", citations=[], abstained=True)
-        qid = await site.core.records.log_question(
+        qid = await site.core.services.records.log_question(
             question="Where is the lab key kept?", answer="The materials don't say.", **asked
         )
         await site.sign_in(LI)
@@ -92,25 +91,24 @@ async def test_the_feedback_queue_takes_a_canonical_answer_then_serves_it(tmp_pa
         form = {"csrf": csrf, "answer": "Q: Where is the lab key?\nAt the front desk."}
         done = await (await site.client.post(f"/feedback/{qid}/answer", data=form)).text()
         assert "已保存" in done and "没有收到通知" in done  # no bot runs beside this console
-        [canonical] = await site.core.records.canonicals()
+        [canonical] = await site.core.services.records.canonicals()
         assert (canonical.answer, canonical.standalone) == (
             "At the front desk.",
             "Where is the lab key?",
         )
-        assert site.core.canonical.match("Where is the lab key kept?") is not None
-        assert await site.core.records.open_feedback() == []
+        assert site.core.services.canonical.match("Where is the lab key kept?") is not None
+        assert await site.core.services.records.open_feedback() == []
 
 
 async def test_the_question_bank_filters_and_a_question_is_retired_and_published(tmp_path):
     async with web_site(tmp_path) as site:
-        site.core.model = load_model()
-        await ensure_bank(site.core.records, site.core.model)
+        await ensure_bank(site.core.services.records, site.core.services.model)
         await site.sign_in(LI)
         page = await (
             await site.client.get("/questions", params={"lang": "en", "level": "2"})
         ).text()
         rows = re.findall(r'<tr id="item-([^"]+)">(.*?)</tr>', page, re.S)
-        bank = await site.core.records.items(None)
+        bank = await site.core.services.records.items(None)
         wanted = [q.id for q in bank if q.lang == "en" and q.level == 2]
         assert wanted and [item for item, _ in rows] == wanted
         first = wanted[0]
@@ -119,6 +117,6 @@ async def test_the_question_bank_filters_and_a_question_is_retired_and_published
             f"/questions/{first}/status", data={"csrf": csrf, "status": "retired"}
         )
         assert f"{first}: retired" in await done.text()
-        assert (await site.core.records.item(first)).status == "retired"
+        assert (await site.core.services.records.item(first)).status == "retired"
         retired = await (await site.client.get("/questions", params={"status": "retired"})).text()
         assert re.findall(r'<tr id="item-([^"]+)">', retired) == [first]

@@ -13,14 +13,16 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import build
-from bot.core import ChatCore, Policy
+from bot.channels.web.app import make_app
+from bot.channels.web.base import WebOptions
+from bot.core import ChatCore
 from bot.events import Incoming, Reply
-from bot.web.app import make_app
-from bot.web.base import WebOptions
+from bot.services import Services
 from knowledge.answering.canonical import CanonicalIndex
 from knowledge.answering.embeddings import HashEmbedder
 from knowledge.answering.gate import AlwaysAnswer, Gate
 from knowledge.answering.tutor import Tutor
+from knowledge.learning.model import load_model
 from knowledge.records import Records
 from tests.conftest import settings_for
 
@@ -86,8 +88,9 @@ def cheap_core_parts(home: Path, gate: Gate | None = None):
 async def web_site(tmp_path: Path, gate: Gate | None = None, url: str = URL) -> AsyncIterator[Site]:
     app, tutor = cheap_core_parts(tmp_path / "home", gate)
     records = await Records.open(f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}")
-    core = ChatCore(tutor, records, app.ingestor, Policy(), CanonicalIndex(app.embedder))
-    core.web_url = url
+    parts = Services(tutor, records, app.ingestor, CanonicalIndex(app.embedder), load_model())
+    parts.web_url = url
+    core = ChatCore(parts)
     for uid, name, role, lang in ((ANN, "Ann", "trainee", "en"), (LI, "李老师", "instructor", None),
                                   (ADA, "Ada", "admin", "en")):  # fmt: skip
         await records.ensure_user(uid, name=name, role=role, lang=lang)

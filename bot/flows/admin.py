@@ -3,14 +3,29 @@ removing a person and changing a role."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
+from bot.conversation import number, press
 from bot.events import Notice, Reply
-from bot.flows import Ctx, Route, buttons, local_time, number
+from bot.flows import Ctx, Flow, Route, account, buttons, local_time
 from bot.flows.account import forget_person, refresh_menu
 from bot.texts import category_name, category_of, category_words, role_name, role_of, say
+from knowledge.people import may
 from knowledge.records import User
+from knowledge.vocabulary import as_lang
+
+if TYPE_CHECKING:
+    from bot.services import Policy
+
+
+class Needs(account.Needs, Protocol):
+    policy: Policy
+
+    @property
+    def invite_link(self) -> Callable[[str], str]: ...
+
 
 T = {
     "usage": (
@@ -47,14 +62,14 @@ T = {
 }
 
 
-async def invite(ctx: Ctx) -> AsyncIterator[Reply]:
+async def invite(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     parsed = _parse(ctx)
     if isinstance(parsed, str):
         usage = ctx.say("usage", T, categories=category_words(ctx.lang))
         yield ctx.reply(f"{parsed}\n\n{usage}".strip(), kind="error")
         return
     role, cohort, category, uses, days = parsed
-    created = await ctx.core.records.create_invite(
+    created = await ctx.services.records.create_invite(
         role=role,
         cohort=cohort,
         category=category,
@@ -69,22 +84,22 @@ async def invite(ctx: Ctx) -> AsyncIterator[Reply]:
         "invite",
         T,
         who=who,
-        link=ctx.core.invite_link(created.code),
+        link=ctx.services.invite_link(created.code),
         uses=uses,
         until=local_time(ctx, created.expires_at),
-        zone=ctx.core.policy.timezone,
+        zone=ctx.services.policy.timezone,
         code=created.code,
     )
     yield ctx.reply(text, kind="info")
 
 
-def _parse(ctx: Ctx) -> tuple[str, str | None, str | None, int, int] | str:
+def _parse(ctx: Ctx[Needs]) -> tuple[str, str | None, str | None, int, int] | str:
     """(role, cohort, category, uses, days) from /invite's words, or why not ("" for none)."""
-    args, policy = ctx.event.args, ctx.core.policy
+    args, policy = ctx.event.args, ctx.services.policy
     role = role_of(args[0]) if args else None
     if role is None:
         return ctx.say("bad_role", T, word=args[0]) if args else ""
-    staff = role in ("instructor", "admin")
+    staff = may(role, "instructor")
     uses = policy.invite_staff_uses if staff else policy.invite_uses
     days = policy.invite_staff_days if staff else policy.invite_days
     cohort, category = None, None
@@ -106,24 +121,24 @@ def _parse(ctx: Ctx) -> tuple[str, str | None, str | None, int, int] | str:
     return role, cohort, category, uses, days
 
 
-async def revoke(ctx: Ctx) -> AsyncIterator[Reply]:
+async def revoke(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     if ctx.event.args:
         code = ctx.event.args[0]
-        done = await ctx.core.records.revoke(code)
+        done = await ctx.services.records.revoke(code)
         yield ctx.reply(ctx.say("revoked" if done else "no_invite", T, code=code), kind="info")
         return
     yield await _listing(ctx, "", edit=False)
 
 
-async def revoke_button(ctx: Ctx) -> AsyncIterator[Reply]:
+async def revoke_button(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     """rv:CODE — revoke it; the list stays, less that invite, so several go in a row."""
-    done = await ctx.core.records.revoke(ctx.arg)
-    head = ctx.say("revoked" if done else "no_invite", T, code=ctx.arg)
+    done = await ctx.services.records.revoke(ctx.press.text())
+    head = ctx.say("revoked" if done else "no_invite", T, code=ctx.press.text())
     yield await _listing(ctx, head, edit=True)
 
 
-async def _listing(ctx: Ctx, head: str, edit: bool) -> Reply:
-    active = await ctx.core.records.invites(active_only=True)
+async def _listing(ctx: Ctx[Needs], head: str, edit: bool) -> Reply:
+    active = await ctx.services.records.invites(active_only=True)
     if not active:
         text = "\n".join(p for p in (head, ctx.say("no_invites", T)) if p)
         return ctx.reply(text, kind="info", edit=edit)
@@ -132,7 +147,7 @@ async def _listing(ctx: Ctx, head: str, edit: bool) -> Reply:
             (
                 f"✖ {i.code} · {role_name(i.role, ctx.lang)} {i.cohort or ''} "
                 f"({i.uses}/{i.max_uses})",
-                f"rv:{i.code}",
+                press("rv", i.code),
             )
         ]
         for i in active
@@ -141,9 +156,9 @@ async def _listing(ctx: Ctx, head: str, edit: bool) -> Reply:
     return ctx.reply(text, kind="info", buttons=buttons(*rows), edit=edit)
 
 
-async def users(ctx: Ctx) -> AsyncIterator[Reply]:
+async def users(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     cohort = ctx.event.args[0] if ctx.event.args else None
-    people = await ctx.core.records.users(cohort=cohort)
+    people = await ctx.services.records.users(cohort=cohort)
     if not people:
         yield ctx.reply(ctx.say("no_users", T), kind="info")
         return
@@ -154,7 +169,7 @@ async def users(ctx: Ctx) -> AsyncIterator[Reply]:
     yield ctx.reply("\n".join(lines), kind="info")
 
 
-async def remove_user(ctx: Ctx) -> AsyncIterator[Reply]:
+async def remove_user(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     """/remove USER_ID: asks to confirm; removing deletes the person and their records."""
     args = ctx.event.args
     target = await _target(ctx, args[0] if len(args) == 1 else "")
@@ -162,18 +177,18 @@ async def remove_user(ctx: Ctx) -> AsyncIterator[Reply]:
         yield target
         return
     confirm = buttons(
-        [(ctx.say("yes_remove_user"), f"urm:{target.id}"), (ctx.say("cancel"), "urmno:")]
+        [(ctx.say("yes_remove_user"), press("urm", target.id)), (ctx.say("cancel"), press("urmno"))]
     )
     text = ctx.say("remove_user_confirm", name=target.name or "—", id=target.id)
     yield ctx.reply(text, kind="info", buttons=confirm)
 
 
-async def confirm_remove(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
-    target = await _target(ctx, ctx.arg)
+async def confirm_remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Notice]:
+    target = await _target(ctx, ctx.press.text())
     if isinstance(target, Reply):
         yield ctx.reply(target.text, kind="info", edit=True)
         return
-    lang = "en" if target.lang == "en" else "zh"
+    lang = as_lang(target.lang) or "zh"
     yield Notice(target.id, say("you_were_removed", lang), lang)
     await forget_person(ctx, target.id)
     await refresh_menu(ctx, target.id, None, lang)
@@ -181,11 +196,11 @@ async def confirm_remove(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
     yield ctx.reply(text, kind="info", edit=True)
 
 
-async def keep_user(ctx: Ctx) -> AsyncIterator[Reply]:
+async def keep_user(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
 
 
-async def change_role(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
+async def change_role(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Notice]:
     """/role USER_ID trainee|instructor|admin"""
     args = ctx.event.args
     role = role_of(args[1]) if len(args) == 2 else None
@@ -196,8 +211,8 @@ async def change_role(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
     if isinstance(target, Reply):
         yield target
         return
-    await ctx.core.records.update_user(target.id, role=role, pending=None)
-    lang = "en" if target.lang == "en" else "zh"
+    await ctx.services.records.update_user(target.id, role=role, pending=None)
+    lang = as_lang(target.lang) or "zh"
     await refresh_menu(ctx, target.id, role, lang)
     yield Notice(target.id, say("your_role_changed", lang, role=role_name(role, lang)), lang)
     text = ctx.say(
@@ -206,27 +221,29 @@ async def change_role(ctx: Ctx) -> AsyncIterator[Reply | Notice]:
     yield ctx.reply(text, kind="info")
 
 
-async def _target(ctx: Ctx, user_id: str) -> User | Reply:
+async def _target(ctx: Ctx[Needs], user_id: str) -> User | Reply:
     """The person an admin names, or why they can't be changed."""
     if not user_id:
         return ctx.reply(ctx.say("user_usage"), kind="error")
-    target = await ctx.core.records.user(number(user_id))
+    target = await ctx.services.records.user(number(user_id))
     if target is None:
         return ctx.reply(ctx.say("no_user", id=user_id), kind="error")
-    if target.id == ctx.user.id or target.id in ctx.core.policy.admin_ids:
+    if target.id == ctx.user.id or target.id in ctx.services.policy.admin_ids:
         return ctx.reply(ctx.say("not_yourself"), kind="error")
     return target
 
 
-COMMANDS = {
-    "invite": Route("admin", invite),
-    "revoke": Route("admin", revoke),
-    "users": Route("admin", users),
-    "remove": Route("admin", remove_user),
-    "role": Route("admin", change_role),
-}
-BUTTONS = {
-    "rv": Route("admin", revoke_button),
-    "urm": Route("admin", confirm_remove),
-    "urmno": Route("admin", keep_user),
-}
+FLOW = Flow(
+    commands={
+        "invite": Route("admin", invite),
+        "revoke": Route("admin", revoke),
+        "users": Route("admin", users),
+        "remove": Route("admin", remove_user),
+        "role": Route("admin", change_role),
+    },
+    buttons={
+        "rv": Route("admin", revoke_button),
+        "urm": Route("admin", confirm_remove),
+        "urmno": Route("admin", keep_user),
+    },
+)

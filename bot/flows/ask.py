@@ -7,20 +7,31 @@ import math
 from collections.abc import AsyncIterator
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from bot.events import Partial, Reply, Typing
-from bot.flows import Ctx, Route, buttons, local_time, number, waiting
+from bot.conversation import press
+from bot.events import Button, Partial, Reply, Typing
+from bot.flows import Ctx, Flow, Route, buttons, local_time, waiting
 from bot.texts import say
+from knowledge.answering.canonical import CanonicalIndex
 from knowledge.answering.models import Answer, Citation
-from knowledge.answering.tutor import Delta
+from knowledge.answering.tutor import Delta, Tutor
 from knowledge.errors import BadQuestion
 from knowledge.records import Canonical
 from knowledge.vocabulary import detect_lang
 
 
-async def question(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
+class Needs(waiting.Needs, Protocol):
+    tutor: Tutor
+    canonical: CanonicalIndex
+    history_size: int
+
+    def user_lock(self, user_id: int) -> asyncio.Lock: ...
+
+
+async def question(ctx: Ctx[Needs]) -> AsyncIterator[Typing | Partial | Reply]:
     """A question: answered now, or kept for when the per-minute limit allows (see `waiting`)."""
-    core, user = ctx.core, ctx.user
+    core, user = ctx.services, ctx.user
     async with core.user_lock(user.id):
         policy, now = core.policy, datetime.now(UTC)
         (day,) = await core.records.question_counts(user.id, now - timedelta(days=1))
@@ -45,44 +56,42 @@ async def question(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
             yield item
 
 
-async def later(ctx: Ctx) -> AsyncIterator[Typing | Partial | Reply]:
+async def later(ctx: Ctx[Needs]) -> AsyncIterator[Typing | Partial | Reply]:
     """A kept question, answered when its turn comes."""
     yield Typing()
-    async with ctx.core.user_lock(ctx.user.id):
+    async with ctx.services.user_lock(ctx.user.id):
         async for item in _answer(ctx):
             yield item
 
 
-def _when(ctx: Ctx, at: datetime) -> dict[str, str | int]:
+def _when(ctx: Ctx[Needs], at: datetime) -> dict[str, str | int]:
     seconds = max(1, math.ceil((at - datetime.now(UTC)).total_seconds()))
     return {"time": local_time(ctx, at, "%H:%M:%S"), "seconds": seconds}
 
 
-async def example(ctx: Ctx) -> AsyncIterator[Partial | Reply]:
+async def example(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
     """ex:N — an example question of the onboarding, asked as if typed."""
-    if ctx.arg not in ("1", "2", "3"):
+    if ctx.press.text() not in ("1", "2", "3"):
         return
-    text = ctx.say(f"example_{ctx.arg}")
+    text = ctx.say(f"example_{ctx.press.text()}")
     yield ctx.reply(f"❓ {text}", kind="info")
-    asked = Ctx(replace(ctx.event, text=text, button=None), ctx.user, ctx.lang, ctx.core)
+    asked = Ctx(replace(ctx.event, text=text, button=None), ctx.user, ctx.lang, ctx.services)
     async for item in question(asked):
         if not isinstance(item, Typing):  # a press shows its replies once they are all there
             yield item
 
 
-async def _answer(ctx: Ctx) -> AsyncIterator[Partial | Reply]:
-    core, user, text = ctx.core, ctx.user, ctx.event.text
-    canonical = None
-    if core.canonical is not None and text.strip():
-        canonical = await asyncio.to_thread(core.canonical.match, text)
+async def _answer(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
+    core, user, text = ctx.services, ctx.user, ctx.event.text
+    canonical = await asyncio.to_thread(core.canonical.match, text) if text.strip() else None
     if canonical is not None:
         yield await _serve_canonical(ctx, canonical)
         return
-    history = core.history[user.id]
+    history = await core.records.recent_questions(user.id)
     final: Answer | None = None
     written = ""
     try:
-        async for item in core.tutor.stream(text, tuple(history)):
+        async for item in core.tutor.stream(text, history):
             if isinstance(item, Delta):
                 written += item.text
                 yield Partial(written)
@@ -93,7 +102,7 @@ async def _answer(ctx: Ctx) -> AsyncIterator[Partial | Reply]:
         return
     assert final is not None
     if final.written_by != "small_talk":  # "你好" is no context for the next question
-        history.append(final.question)
+        await core.records.remember_question(user.id, final.question, core.history_size)
     qid = await core.records.log_question(
         user_id=user.id,
         chat_id=ctx.event.chat_id or user.id,
@@ -105,19 +114,18 @@ async def _answer(ctx: Ctx) -> AsyncIterator[Partial | Reply]:
     )
     yield Reply(
         final.answer,
-        final.citations,
-        final.abstained,
-        final.lang,
+        list(final.citations),
+        lang=final.lang,
         buttons=_answer_buttons(ctx, qid, bool(final.citations)),
         markdown=final.written_by == "llm",
     )
 
 
-async def _serve_canonical(ctx: Ctx, canonical: Canonical) -> Reply:
+async def _serve_canonical(ctx: Ctx[Needs], canonical: Canonical) -> Reply:
     lang = detect_lang(ctx.event.text)
     date = canonical.created_at.date().isoformat()
     by = say("canonical_by", lang, author=canonical.author_name, date=date)
-    qid = await ctx.core.records.log_question(
+    qid = await ctx.services.records.log_question(
         user_id=ctx.user.id,
         chat_id=ctx.event.chat_id or ctx.user.id,
         question=ctx.event.text,
@@ -131,17 +139,16 @@ async def _serve_canonical(ctx: Ctx, canonical: Canonical) -> Reply:
     return Reply(f"{canonical.answer}\n\n{by}", lang=lang, kind="canonical", buttons=markup)
 
 
-def _answer_buttons(ctx: Ctx, qid: int, has_sources: bool):
-    row = [("👍", f"up:{qid}"), ("👎", f"dn:{qid}")]
+def _answer_buttons(ctx: Ctx[Needs], qid: int, has_sources: bool) -> tuple[tuple[Button, ...], ...]:
+    row = [("👍", press("up", qid)), ("👎", press("dn", qid))]
     if has_sources:
-        row.insert(0, (ctx.say("sources"), f"src:{qid}"))
-    if has_sources and ctx.core.model is not None:
-        return buttons(row, [(ctx.say("quiz_me"), f"qz:{qid}")])
+        row.insert(0, (ctx.say("sources"), press("src", qid)))
+        return buttons(row, [(ctx.say("quiz_me"), press("qz", qid))])
     return buttons(row)
 
 
-async def sources(ctx: Ctx) -> AsyncIterator[Reply]:
-    record = await ctx.core.records.question(number(ctx.arg))
+async def sources(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    record = await ctx.services.records.question(ctx.press.number())
     if record is None or (record.user_id != ctx.user.id and ctx.user.role == "trainee"):
         yield ctx.reply(ctx.say("gone"), kind="toast")
         return
@@ -149,20 +156,21 @@ async def sources(ctx: Ctx) -> AsyncIterator[Reply]:
     yield ctx.reply(ctx.say("sources"), citations=citations, kind="sources")
 
 
-async def rate(ctx: Ctx) -> AsyncIterator[Reply]:
+async def rate(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     """👍/👎: only the person who asked rates an answer (ids are sequential, so guessable)."""
-    helpful = (ctx.event.button or "").startswith("up:")
-    if await ctx.core.records.rate(number(ctx.arg), ctx.user.id, helpful):
+    helpful = ctx.press.kind == "up"
+    if await ctx.services.records.rate(ctx.press.number(), ctx.user.id, helpful):
         yield ctx.reply(ctx.say("thanks"), kind="toast")
     else:
         yield ctx.reply(ctx.say("gone"), kind="toast")
 
 
-QUESTION = Route("trainee", question)
-COMMANDS: dict[str, Route] = {}
-BUTTONS = {
-    "ex": Route("trainee", example),
-    "src": Route("trainee", sources),
-    "up": Route("trainee", rate),
-    "dn": Route("trainee", rate),
-}
+FLOW = Flow(
+    buttons={
+        "ex": Route("trainee", example),
+        "src": Route("trainee", sources),
+        "up": Route("trainee", rate),
+        "dn": Route("trainee", rate),
+    },
+    text=Route("trainee", question),
+)

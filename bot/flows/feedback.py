@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from bot.conversation import WritingCanonical, press
 from bot.events import Notice, Reply
-from bot.flows import Ctx, Route, buttons, number
+from bot.flows import Ctx, Flow, Route, buttons, set_step
 from bot.texts import say
-from knowledge.records import Canonical, QuestionRecord
+from knowledge.answering.canonical import CanonicalIndex
+from knowledge.records import Canonical, QuestionRecord, Records
+from knowledge.vocabulary import as_lang
 
-if TYPE_CHECKING:
-    from bot.core import ChatCore
+
+class Needs(Protocol):
+    records: Records
+    canonical: CanonicalIndex
+
 
 T = {
     "no_feedback": (
@@ -47,8 +52,8 @@ NOTICE_CHARS = 3000  # one message; asking again shows the whole answer
 STANDALONE = re.compile(r"\A\s*(?:Q|问)\s*[:：]\s*(?P<q>[^\n]+)\n+(?P<a>.+)\Z", re.I | re.S)
 
 
-async def open_feedback(ctx: Ctx) -> AsyncIterator[Reply]:
-    items = await ctx.core.records.open_feedback(limit=10)
+async def open_feedback(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    items = await ctx.services.records.open_feedback(limit=10)
     if not items:
         yield ctx.reply(ctx.say("no_feedback", T), kind="info")
         return
@@ -57,45 +62,46 @@ async def open_feedback(ctx: Ctx) -> AsyncIterator[Reply]:
         answer = q.answer if len(q.answer) <= ANSWER_PREVIEW else q.answer[:ANSWER_PREVIEW] + "…"
         when = q.created_at.strftime("%Y-%m-%d %H:%M")
         text = ctx.say("item", T, question=q.question, why=why, when=when, answer=answer)
-        yield ctx.reply(text, kind="info", buttons=buttons([(ctx.say("write", T), f"ans:{q.id}")]))
+        yield ctx.reply(
+            text, kind="info", buttons=buttons([(ctx.say("write", T), press("ans", q.id))])
+        )
 
 
-async def start_answer(ctx: Ctx) -> AsyncIterator[Reply]:
-    record = await ctx.core.records.question(number(ctx.arg))
+async def start_answer(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    record = await ctx.services.records.question(ctx.press.number())
     if record is None:
         yield ctx.reply(ctx.say("gone"), kind="toast")
         return
-    pending = json.dumps({"canonical_for": record.id})
-    await ctx.core.records.update_user(ctx.user.id, pending=pending)
+    await set_step(ctx, WritingCanonical(record.id))
     text = ctx.say("send_answer", T, question=record.question) + "\n" + ctx.say("answer_hint")
     yield ctx.reply(text, kind="info")
 
 
-async def pending_text(ctx: Ctx) -> AsyncIterator[Reply]:
+async def pending_text(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Notice]:
     """The next message after "Write the answer": the canonical answer itself."""
-    records = ctx.core.records
-    await records.update_user(ctx.user.id, pending=None)
-    step = json.loads(ctx.user.pending or "{}")
-    record = await records.question(step.get("canonical_for", -1))
-    if ctx.user.role == "trainee" or record is None:
+    step = ctx.step
+    await set_step(ctx, None)
+    assert isinstance(step, WritingCanonical)  # the core routes only this step here
+    record = await ctx.services.records.question(step.question_id)
+    if record is None:
         yield ctx.reply(ctx.say("gone"), kind="error")
         return
     author = ctx.user.name or ctx.event.name
-    _, notice = await save_canonical(ctx.core, record, ctx.event.text, ctx.user.id, author)
+    _, notice = await save_canonical(ctx.services, record, ctx.event.text, ctx.user.id, author)
     yield ctx.reply(ctx.say("saved", T, question=record.question), kind="info")
     if notice is not None:
         yield notice
 
 
 async def save_canonical(
-    core: ChatCore, record: QuestionRecord, text: str, author_id: int, author_name: str
+    services: Needs, record: QuestionRecord, text: str, author_id: int, author_name: str
 ) -> tuple[Canonical, Notice | None]:
     """Store an instructor's answer to a logged question and serve it from now on; with the
     Notice that tells the asker (None when the author asked it themselves)."""
     answer, standalone = text.strip(), None
     if found := STANDALONE.match(answer):  # "Q: …" first: the question without personal details
         answer, standalone = found["a"].strip(), found["q"].strip()
-    canonical = await core.records.add_canonical(
+    canonical = await services.records.add_canonical(
         question=record.question,
         lang=record.lang,
         answer=answer,
@@ -104,23 +110,25 @@ async def save_canonical(
         source_question_id=record.id,
         standalone=standalone,
     )
-    if core.canonical is not None:
-        await asyncio.to_thread(core.canonical.add, canonical)
+    await asyncio.to_thread(services.canonical.add, canonical)
     if record.user_id == author_id:
         return canonical, None
     shown = answer if len(answer) <= NOTICE_CHARS else answer[:NOTICE_CHARS] + "…"
-    told = say("answered_for_you", record.lang, T, question=record.question, answer=shown)
-    return canonical, Notice(record.user_id, told, record.lang)  # the answer they were promised
+    lang = as_lang(record.lang) or "zh"
+    told = say("answered_for_you", lang, T, question=record.question, answer=shown)
+    return canonical, Notice(record.user_id, told, lang)  # the answer they were promised
 
 
-async def cancel(ctx: Ctx) -> AsyncIterator[Reply]:
-    if not ctx.user.pending:
+async def cancel(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    if ctx.step is None:
         yield ctx.reply(ctx.say("nothing_pending", T), kind="info")
         return
-    await ctx.core.records.update_user(ctx.user.id, pending=None)
+    await set_step(ctx, None)
     yield ctx.reply(ctx.say("cancelled"), kind="info")
 
 
-PENDING = Route("trainee", pending_text)
-COMMANDS = {"feedback": Route("instructor", open_feedback), "cancel": Route("trainee", cancel)}
-BUTTONS = {"ans": Route("instructor", start_answer)}
+FLOW = Flow(
+    commands={"feedback": Route("instructor", open_feedback), "cancel": Route("trainee", cancel)},
+    buttons={"ans": Route("instructor", start_answer)},
+    steps={WritingCanonical: Route("instructor", pending_text)},
+)

@@ -7,23 +7,40 @@ import logging
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from bot.conversation import press
 from bot.events import Progress, Reply, Upload
-from bot.flows import Ctx, Route, buttons
+from bot.flows import Ctx, Flow, Route, buttons
 from ingest.loaders import SUFFIXES
-from ingest.pipeline import FileResult
+from ingest.pipeline import FileResult, Ingestor
 from ingest.questions import ImportReport, import_file
 from knowledge.answering.glossary import pack_files
 from knowledge.answering.models import DocumentInfo
+from knowledge.learning.model import CompetencyModel
+from knowledge.records import Records
+from knowledge.vocabulary import MB
 
 if TYPE_CHECKING:
-    from bot.core import ChatCore
+    from bot.services import Policy
 
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
 QUESTION_SUFFIXES = (".gift", ".aiken", ".yaml", ".yml")
 MAX_ERROR_LINES = 20  # bad questions listed one by one; then how many more
+
+
+class Library(Protocol):
+    """What changing the library takes: the ingestor, and the lock that keeps it one at a time."""
+
+    ingestor: Ingestor
+    ingest_lock: asyncio.Lock
+
+
+class Needs(Library, Protocol):
+    records: Records
+    model: CompetencyModel
+    policy: Policy
+
 
 T = {
     "instructors_only": ("只有讲师可以添加资料。", "Only instructors can add materials."),
@@ -72,15 +89,15 @@ T = {
 }
 
 
-async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
-    core, up = ctx.core, ctx.event.upload
+async def upload(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
+    core, up = ctx.services, ctx.event.upload
     assert up is not None
     name = Path(up.name).name or "upload"
     suffix = Path(name).suffix.lower()
-    if ctx.user.role == "trainee" or core.ingestor is None:
+    if ctx.user.role == "trainee":
         yield ctx.reply(ctx.say("instructors_only", T), kind="error")
         return
-    if suffix not in SUFFIXES and (suffix not in QUESTION_SUFFIXES or core.model is None):
+    if suffix not in SUFFIXES and suffix not in QUESTION_SUFFIXES:
         yield ctx.reply(ctx.say("wrong_type", T, name=name), kind="error")
         return
     too_big = _size_problem(ctx, name, up.size)
@@ -109,7 +126,7 @@ async def upload(ctx: Ctx) -> AsyncIterator[Progress | Reply]:
     yield _summary(ctx, result)
 
 
-async def _download(ctx: Ctx, up: Upload, path: Path) -> Reply | None:
+async def _download(ctx: Ctx[Needs], up: Upload, path: Path) -> Reply | None:
     """Fetch the upload to `path`; a message for the user when that fails or it is too big."""
     try:
         await up.fetch(path)
@@ -119,13 +136,12 @@ async def _download(ctx: Ctx, up: Upload, path: Path) -> Reply | None:
     return _size_problem(ctx, path.name, path.stat().st_size)
 
 
-async def _import_questions(ctx: Ctx, path: Path) -> Reply:
+async def _import_questions(ctx: Ctx[Needs], path: Path) -> Reply:
     """A question file (GIFT, Aiken or YAML): the good questions go into the bank."""
-    model = ctx.core.model
-    assert model is not None
+    model = ctx.services.model
     # Parsing and checking is CPU work on a file anyone on staff may send: not on the loop.
     report = await asyncio.to_thread(_read_questions, path, set(model.competencies))
-    added, updated = await ctx.core.records.upsert_items(report.questions)
+    added, updated = await ctx.services.records.upsert_items(report.questions)
     bad = len(report.errors)
     lines = [ctx.say("questions", T, name=path.name, added=added, updated=updated, bad=bad)]
     lines += [f"• {e.line}: {e.reason}" for e in report.errors[:MAX_ERROR_LINES]]
@@ -138,10 +154,10 @@ def _read_questions(path: Path, competencies: set[str]) -> ImportReport:
     return import_file(path, competencies, pack_files())
 
 
-def _size_problem(ctx: Ctx, name: str, size: int | None) -> Reply | None:
+def _size_problem(ctx: Ctx[Needs], name: str, size: int | None) -> Reply | None:
     if not size:
         return None
-    channel, ingest = ctx.core.policy.max_download_bytes, ctx.core.ingestor.max_bytes  # type: ignore[union-attr]
+    channel, ingest = ctx.services.policy.max_download_bytes, ctx.services.ingestor.max_bytes
     if size > channel:
         key, limit = "too_big_here", channel
     elif size > ingest:
@@ -153,20 +169,18 @@ def _size_problem(ctx: Ctx, name: str, size: int | None) -> Reply | None:
 
 
 async def ingesting(
-    core: ChatCore, path: Path, name: str
+    library: Library, path: Path, name: str
 ) -> AsyncIterator[tuple[int, int] | FileResult]:
-    """Ingest one file as every channel does: one at a time (the core's ingest lock), in a
-    worker thread, passing (passages done, total) on as they come, then the FileResult."""
-    async with core.ingest_lock:
-        async for item in _ingest(core, path, name):
+    """Ingest one file as every channel does: one at a time (the ingest lock), in a worker
+    thread, passing (passages done, total) on as they come, then the FileResult."""
+    async with library.ingest_lock:
+        async for item in _ingest(library.ingestor, path, name):
             yield item
 
 
 async def _ingest(
-    core: ChatCore, path: Path, name: str
+    ingestor: Ingestor, path: Path, name: str
 ) -> AsyncIterator[tuple[int, int] | FileResult]:
-    ingestor = core.ingestor
-    assert ingestor is not None
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
 
@@ -189,7 +203,7 @@ async def _ingest(
     yield result
 
 
-def _summary(ctx: Ctx, result: FileResult) -> Reply:
+def _summary(ctx: Ctx[Needs], result: FileResult) -> Reply:
     if result.status == "failed" or result.doc is None:
         return ctx.reply(ctx.say("failed", T, error=result.error), kind="error")
     d = result.doc
@@ -200,8 +214,8 @@ def _summary(ctx: Ctx, result: FileResult) -> Reply:
     return ctx.reply(text, kind="info")
 
 
-async def list_materials(ctx: Ctx) -> AsyncIterator[Reply]:
-    store = ctx.core.ingestor.store  # type: ignore[union-attr]
+async def list_materials(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    store = ctx.services.ingestor.store
     docs = await asyncio.to_thread(store.documents)
     if not docs:
         yield ctx.reply(ctx.say("no_materials", T), kind="info")
@@ -209,49 +223,50 @@ async def list_materials(ctx: Ctx) -> AsyncIterator[Reply]:
     lines = [ctx.say("materials", T, n=len(docs))]
     for i, d in enumerate(docs, 1):
         lines.append(f"{i}. {d.title} — {d.doc} · {d.lang} · {d.chunks} · {d.loaded_at[:10]}")
-    rows = [[(f"🗑 {i}. {d.doc[:40]}", f"rm:{d.doc_id}")] for i, d in enumerate(docs, 1)]
+    rows = [[(f"🗑 {i}. {d.doc[:40]}", press("rm", d.doc_id))] for i, d in enumerate(docs, 1)]
     yield ctx.reply("\n".join(lines), kind="info", buttons=buttons(*rows))
 
 
-async def ask_remove(ctx: Ctx) -> AsyncIterator[Reply]:
-    store = ctx.core.ingestor.store  # type: ignore[union-attr]
-    doc = await asyncio.to_thread(store.document, ctx.arg)
+async def ask_remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    store = ctx.services.ingestor.store
+    doc = await asyncio.to_thread(store.document, ctx.press.text())
     if doc is None:
         yield ctx.reply(ctx.say("gone"), kind="toast")
         return
     confirm = buttons(
-        [(ctx.say("yes_remove", T), f"rmok:{doc.doc_id}"), (ctx.say("cancel"), "rmno:")]
+        [(ctx.say("yes_remove", T), press("rmok", doc.doc_id)), (ctx.say("cancel"), press("rmno"))]
     )
     text = ctx.say("remove_confirm", T, title=doc.title, doc=doc.doc)
     yield ctx.reply(text, kind="info", buttons=confirm)
 
 
-async def remove(ctx: Ctx) -> AsyncIterator[Reply]:
-    doc = await remove_document(ctx.core, ctx.arg)
+async def remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    doc = await remove_document(ctx.services, ctx.press.text())
     if doc is None:
         yield ctx.reply(ctx.say("gone"), kind="info", edit=True)
         return
     yield ctx.reply(ctx.say("removed", T, title=doc.title), kind="info", edit=True)
 
 
-async def remove_document(core: ChatCore, doc_id: str) -> DocumentInfo | None:
+async def remove_document(library: Library, doc_id: str) -> DocumentInfo | None:
     """Retire a document (None if it is already gone), one change at a time, off the loop."""
-    ingestor = core.ingestor
-    assert ingestor is not None
-    async with core.ingest_lock:
+    ingestor = library.ingestor
+    async with library.ingest_lock:
         if await asyncio.to_thread(ingestor.store.document, doc_id) is None:
             return None
         return await asyncio.to_thread(ingestor.remove, doc_id)
 
 
-async def keep(ctx: Ctx) -> AsyncIterator[Reply]:
+async def keep(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
 
 
-UPLOAD = Route("trainee", upload)  # the handler itself tells trainees what uploads are for
-COMMANDS = {"materials": Route("instructor", list_materials)}
-BUTTONS = {
-    "rm": Route("instructor", ask_remove),
-    "rmok": Route("instructor", remove),
-    "rmno": Route("instructor", keep),
-}
+FLOW = Flow(
+    commands={"materials": Route("instructor", list_materials)},
+    buttons={
+        "rm": Route("instructor", ask_remove),
+        "rmok": Route("instructor", remove),
+        "rmno": Route("instructor", keep),
+    },
+    upload=Route("trainee", upload),  # the handler itself tells trainees what uploads are for
+)

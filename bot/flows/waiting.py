@@ -6,20 +6,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.events import Out
 from bot.flows import Ctx
+from knowledge.records import Records
+
+if TYPE_CHECKING:
+    from bot.services import Policy
 
 log = logging.getLogger(__name__)
 
 
-def slots(ctx: Ctx, times: list[datetime], count: int) -> list[datetime]:
+class Needs(Protocol):
+    records: Records
+    policy: Policy
+    waiting: Waiting
+    push: Callable[[int, AsyncIterator[Out]], Awaitable[None]] | None
+
+
+def slots(ctx: Ctx[Needs], times: list[datetime], count: int) -> list[datetime]:
     """When each of the next `count` questions may be answered, given when the last ones
     were asked (`times`, earliest first): each frees a slot `window` seconds after it."""
-    policy, now = ctx.core.policy, datetime.now(UTC)
-    window, taken, out = timedelta(seconds=policy.window), list(times), []
+    policy, now = ctx.services.policy, datetime.now(UTC)
+    window, taken = timedelta(seconds=policy.window), list(times)
+    out: list[datetime] = []
     for _ in range(count):
         n = len(taken)
         at = taken[n - policy.per_minute] + window if n >= policy.per_minute else now
@@ -29,29 +42,29 @@ def slots(ctx: Ctx, times: list[datetime], count: int) -> list[datetime]:
     return out
 
 
-async def recent(ctx: Ctx) -> list[datetime]:
-    since = datetime.now(UTC) - timedelta(seconds=ctx.core.policy.window)
-    return await ctx.core.records.question_times(ctx.user.id, since)
+async def recent(ctx: Ctx[Needs]) -> list[datetime]:
+    since = datetime.now(UTC) - timedelta(seconds=ctx.services.policy.window)
+    return await ctx.services.records.question_times(ctx.user.id, since)
 
 
 class Waiting:
     """Per person, the questions kept for later, answered in turn by one task per person
-    that sleeps until the limit allows the next (its replies go out by `core.push`)."""
+    that sleeps until the limit allows the next (its replies go out by the channel's `push`)."""
 
     def __init__(self) -> None:
-        self.lines: dict[int, deque[Ctx]] = {}
-        self.tasks: dict[int, asyncio.Task] = {}
+        self.lines: dict[int, deque[Ctx[Any]]] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}
 
     def count(self, user_id: int) -> int:
         return len(self.lines.get(user_id, ()))
 
-    def keep(self, ctx: Ctx, answer: Callable[[Ctx], AsyncIterator[Out]]) -> None:
+    def keep(self, ctx: Ctx[Needs], answer: Callable[[Ctx[Any]], AsyncIterator[Out]]) -> None:
         uid = ctx.user.id
         self.lines.setdefault(uid, deque()).append(ctx)
         if uid not in self.tasks:
             self.tasks[uid] = asyncio.create_task(self._drain(uid, answer))
 
-    async def _drain(self, uid: int, answer: Callable[[Ctx], AsyncIterator[Out]]) -> None:
+    async def _drain(self, uid: int, answer: Callable[[Ctx[Any]], AsyncIterator[Out]]) -> None:
         try:
             while line := self.lines.get(uid):
                 ctx = line[0]
@@ -60,7 +73,7 @@ class Waiting:
                 if wait > 0:
                     await asyncio.sleep(wait + 0.05)
                     continue
-                push = ctx.core.push
+                push = ctx.services.push
                 if push is not None:
                     await push(ctx.event.chat_id or uid, answer(ctx))
                 line.popleft()  # only now: a question asked meanwhile waits behind this one

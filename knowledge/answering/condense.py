@@ -52,10 +52,14 @@ class CombineCondenser:
         return replace(question, standalone=f"{history[-1]} {question.text}", follow_up=True)
 
 
+class Rewriter(Protocol):
+    async def condense(self, previous: str, question: str) -> str: ...
+
+
 class LLMCondenser:
     """The model rewrites a follow-up as a standalone question; on failure, combine."""
 
-    def __init__(self, llm, timeout: float) -> None:
+    def __init__(self, llm: Rewriter, timeout: float) -> None:
         self.llm, self.timeout = llm, timeout
         self._fallback = CombineCondenser()
 

@@ -80,7 +80,8 @@ class OpenAIEmbedder:
         return _normalise(np.array([d.embedding for d in result.data], dtype=np.float32))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_passages([text])[0]
+        vector: np.ndarray = self.embed_passages([text])[0]
+        return vector
 
 
 def _shipped_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
@@ -206,7 +207,8 @@ class BundledUSE:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_passages([text])[0]
+        vector: np.ndarray = self.embed_passages([text])[0]
+        return vector
 
 
 class Encoders:
@@ -245,4 +247,5 @@ class HashEmbedder:
         return _normalise(out)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_passages([text])[0]
+        vector: np.ndarray = self.embed_passages([text])[0]
+        return vector

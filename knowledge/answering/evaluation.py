@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 KINDS = ("fact", "multi", "cross_lang", "out_of_scope")
 REQUIRED_KEYS = ("id", "lang", "question", "doc", "answer", "must_contain", "kind")
@@ -110,7 +111,7 @@ def contains_all(answer_text: str, must_contain: list[str]) -> bool:
 # --- loading --------------------------------------------------------------------------------
 
 
-def load_questions(path: Path) -> list[dict]:
+def load_questions(path: Path) -> list[dict[str, Any]]:
     """Read a JSONL question set; a bad line raises ValueError naming the file and line."""
     questions = []
     for line_no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -158,7 +159,7 @@ class EvalReport:
     overall: KindScore
     out_of_scope_refused: float | None  # None when the set has no such questions
     in_scope_wrongly_refused: float | None
-    failures: list[dict] = field(default_factory=list)  # {"id", "kind", "why"}
+    failures: list[dict[str, Any]] = field(default_factory=list)  # {"id", "kind", "why"}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -176,7 +177,7 @@ def _share(flags: list[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
 
-def _doc_hit(question: dict, answer: dict) -> bool:
+def _doc_hit(question: dict[str, Any], answer: dict[str, Any]) -> bool:
     # Compare file names only: a citation may carry a path where the gold set has a name.
     cited = [Path(str(c.get("doc") or "")).name for c in answer.get("citations", [])]
     return Path(question["doc"]).name in cited[:TOP_CITATIONS]
@@ -186,13 +187,13 @@ EVIDENCE_K = (5, 10, 20)
 _CITE = re.compile(r"\[(\d+)\]")
 
 
-def _evidence(question: dict, texts: list[str] | None) -> bool | None:
+def _evidence(question: dict[str, Any], texts: list[str] | None) -> bool | None:
     if texts is None:
         return None
     return contains_all("\n".join(texts), question["must_contain"])
 
 
-def _cites_resolve(answer: dict) -> bool:
+def _cites_resolve(answer: dict[str, Any]) -> bool:
     numbers = {int(c.get("n", 0)) for c in answer.get("citations", [])}
     return all(int(n) in numbers for n in _CITE.findall(answer.get("answer") or ""))
 
@@ -202,7 +203,7 @@ def _shares(flags: list[bool | None]) -> float | None:
     return _share(known) if known else None
 
 
-def _row(kind: str, pairs: list[tuple[dict, dict]]) -> KindScore:
+def _row(kind: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> KindScore:
     in_scope = [(q, a) for q, a in pairs if q["kind"] != "out_of_scope"]
     times = [float(a["ms"]) for _, a in pairs if a.get("ms") is not None]
     evidence = {
@@ -225,16 +226,16 @@ def _row(kind: str, pairs: list[tuple[dict, dict]]) -> KindScore:
     )
 
 
-def _missing(question: dict, answer: dict) -> list[str]:
+def _missing(question: dict[str, Any], answer: dict[str, Any]) -> list[str]:
     text = answer.get("answer") or ""
     return [entry for entry in question["must_contain"] if not contains_all(text, [entry])]
 
 
-def _passes_facts(question: dict, answer: dict) -> bool:
+def _passes_facts(question: dict[str, Any], answer: dict[str, Any]) -> bool:
     return not answer.get("abstained") and not _missing(question, answer)
 
 
-def _why_failed(question: dict, answer: dict) -> str:
+def _why_failed(question: dict[str, Any], answer: dict[str, Any]) -> str:
     refused = bool(answer.get("abstained"))
     if question["kind"] == "out_of_scope":
         return "" if refused else "answered instead of refusing"
@@ -248,7 +249,7 @@ def _why_failed(question: dict, answer: dict) -> str:
     return "; ".join(reasons)
 
 
-def score(questions: list[dict], answers: list[dict]) -> EvalReport:
+def score(questions: list[dict[str, Any]], answers: list[dict[str, Any]]) -> EvalReport:
     """Score answers[i] against questions[i]."""
     if len(questions) != len(answers):
         raise ValueError(f"{len(questions)} questions but {len(answers)} answers")

@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -106,7 +107,7 @@ class Library:
         total = sum(float(s.lengths.sum()) for s in self.segments)
         self.avg_length = total / self.size if self.size else 1.0
         self._by_key = {s.key: s for s in self.segments}
-        self._found: dict[str, list] = {}  # postings of recently asked terms, this snapshot
+        self._found: dict[str, list[Any]] = {}  # postings of recently asked terms, this snapshot
 
     def changed(self, key: tuple[Key, ...], added: Sequence[Segment]) -> Library:
         """A snapshot with the segments `key` names: those kept from this one, plus `added`."""
@@ -135,7 +136,8 @@ class Library:
 
     def at(self, position: int) -> Chunk:
         i = bisect.bisect_right(self.offsets, position) - 1
-        return self.segments[i].chunks[position - self.offsets[i]]
+        chunk: Chunk = self.segments[i].chunks[position - self.offsets[i]]
+        return chunk
 
     # -- BM25 -----------------------------------------------------------------------------
     def _postings(self, term: str) -> list[tuple[np.ndarray, np.ndarray, int, Segment]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from knowledge.vocabulary import Lang
 
@@ -63,7 +64,7 @@ class Answer:
     passages: tuple[Passage, ...] = field(default=(), repr=False)  # what the writer was given
     probability: float | None = None  # the gate's belief that the evidence answers it
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The public JSON shape of an answer (`stdtutor ask --json`)."""
         return {
             "question": self.question,

@@ -15,7 +15,7 @@ from knowledge.vocabulary import has_cjk
 class Concept:
     """One thing the question mentions; found in a text by any of its forms or terms."""
 
-    pattern: re.Pattern | None  # any glossary form, in either language
+    pattern: re.Pattern[str] | None  # any glossary form, in either language
     terms: frozenset[str]
     weight: float
     known: bool = True  # False: no passage in the materials has this term at all
@@ -62,7 +62,7 @@ _CLAUSES = re.compile(
 class Query:
     text: str
     concepts: list[Concept]
-    shapes: list[re.Pattern]  # what an answering sentence probably looks like
+    shapes: list[re.Pattern[str]]  # what an answering sentence probably looks like
     clauses: list[list[Concept]]  # the concepts of each part of a multi-part question
 
     @property
@@ -113,7 +113,7 @@ def _concepts(
     return concepts
 
 
-def _any_form(forms: list[str]) -> re.Pattern:
+def _any_form(forms: list[str]) -> re.Pattern[str]:
     """Chinese forms match anywhere; Latin ones only as whole words ("tc" is not in "etc")."""
     parts = [
         re.escape(f) if has_cjk(f) else rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])" for f in forms

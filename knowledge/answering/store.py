@@ -8,12 +8,14 @@ Searches only ever see chunks of the version the catalog names.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+from chromadb.api import ClientAPI
 
 from knowledge.answering.models import Chunk, DocumentInfo
 from knowledge.vocabulary import Lang
@@ -28,7 +30,7 @@ _CATALOG = "stdtutor_documents"
 _NO_VECTOR = np.zeros((1, 1), dtype=np.float32)  # catalog records carry no meaning in vector space
 
 
-def open_client(path: Path | None = None, url: str | None = None) -> chromadb.ClientAPI:
+def open_client(path: Path | None = None, url: str | None = None) -> ClientAPI:
     """An embedded Chroma under `path`, or a Chroma server at `url`; never with telemetry."""
     settings = Settings(anonymized_telemetry=False)
     if url:
@@ -45,7 +47,7 @@ def open_client(path: Path | None = None, url: str | None = None) -> chromadb.Cl
 
 
 class ChunkStore:
-    def __init__(self, client: chromadb.ClientAPI) -> None:
+    def __init__(self, client: ClientAPI) -> None:
         self.client = client
         # embedding_function=None: vectors always come from our own embedder, so Chroma never
         # reaches for its default model (which would download).
@@ -57,13 +59,13 @@ class ChunkStore:
     # -- catalog --------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
         got = self._catalog.get(include=["metadatas"])
-        docs = [DocumentInfo(**m) for m in got["metadatas"] or []]  # type: ignore[arg-type]
+        docs = [_info(m) for m in got["metadatas"] or []]
         return sorted(docs, key=lambda d: d.doc.lower())
 
     def document(self, doc_id: str) -> DocumentInfo | None:
         got = self._catalog.get(ids=[doc_id], include=["metadatas"])
         metas = got["metadatas"] or []
-        return DocumentInfo(**metas[0]) if metas else None  # type: ignore[arg-type]
+        return _info(metas[0]) if metas else None
 
     def activate(self, info: DocumentInfo) -> None:
         """Make `info.version` the version searches see (a single-record upsert)."""
@@ -85,7 +87,7 @@ class ChunkStore:
 
     def drop_other_versions(self, doc_id: str, keep: str | None) -> None:
         """Delete a document's chunks of every version but `keep` (None: all of them)."""
-        where: dict = {"doc_id": doc_id}
+        where: dict[str, Any] = {"doc_id": doc_id}
         if keep is not None:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep}}]}
         self._chunks.delete(where=where)
@@ -103,7 +105,7 @@ class ChunkStore:
         return sorted(chunks, key=lambda c: c.ordinal)
 
     def count_chunks(self) -> int:
-        return self._chunks.count()
+        return int(self._chunks.count())
 
     def nearest(
         self, vector: np.ndarray, k: int, lang: Lang | None = None
@@ -120,12 +122,17 @@ class ChunkStore:
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], distances, strict=True)]
 
 
-def _chunk_meta(chunk: Chunk, version: str) -> dict:
+def _info(meta: Mapping[str, Any]) -> DocumentInfo:
+    """A catalog entry's metadata (written from a DocumentInfo by `activate`) read back."""
+    return DocumentInfo(**meta)
+
+
+def _chunk_meta(chunk: Chunk, version: str) -> dict[str, Any]:
     meta = {k: v for k, v in asdict(chunk).items() if k not in ("id", "text") and v is not None}
     return {**meta, "version": version}
 
 
-def _chunk(id_: str, text: str | None, meta: dict) -> Chunk:
+def _chunk(id_: str, text: str | None, meta: Mapping[str, Any]) -> Chunk:
     return Chunk(
         id=id_,
         doc_id=str(meta["doc_id"]),

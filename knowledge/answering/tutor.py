@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from knowledge.answering.ask import ask
 from knowledge.answering.condense import (
@@ -137,7 +138,7 @@ class Trace:
     answer: Answer
     retrieved: Retrieved
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             **self.answer.to_json(),
             "retrieved": [p.chunk.text for p in self.retrieved.passages],

@@ -1,4 +1,6 @@
-"""Quizzes against the competency model: the model, the question bank, mastery and reviews."""
+"""Learning: the competency model, the question bank, and the rules of mastery (Elo), reviews
+(FSRS) and choosing the next question, as plain code. `practice.record_answer` runs them on
+an answer inside one unit of work of the records, which only read and write."""
 
 from pathlib import Path
 

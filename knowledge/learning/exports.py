@@ -7,17 +7,23 @@ spreadsheet would run as a formula (a typed answer starting with "=", say) is wr
 from __future__ import annotations
 
 import csv
+import io
 import json
+import tempfile
 import uuid
+import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+if TYPE_CHECKING:
+    from knowledge.records import Records
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "attempts": ("attempt_id", "user_id", "name", "cohort", "item_id", "response", "correct",
@@ -199,3 +205,24 @@ def write_xapi(statements: list[dict[str, Any]], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(statements, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
+
+
+async def export_file(records: Records, cohort: str | None, fmt: str) -> tuple[str, bytes]:
+    """The export as one file: a zip of CSVs, a workbook, or xAPI statements (JSON)."""
+    rows = await records.export_rows(cohort)
+    stem = f"stdtutor-{cohort or 'all'}"
+    with tempfile.TemporaryDirectory() as folder:
+        if fmt == "csv":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in write_csv(rows, Path(folder)):
+                    archive.write(path, path.name)
+            return f"{stem}-csv.zip", buffer.getvalue()
+        if fmt == "xapi":
+            items = {q.id: q for q in await records.items(None)}
+            path = Path(folder) / f"{stem}-xapi.json"
+            write_xapi(xapi_statements(rows["attempts"], items), path)
+            return path.name, path.read_bytes()
+        path = Path(folder) / f"{stem}.xlsx"
+        write_xlsx(rows, path)
+        return path.name, path.read_bytes()

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.vocabulary import CATEGORIES, LEVELS  # noqa: F401 (re-exported)
-
 BUNDLED = Path(__file__).with_name("competency_model.yaml")
 DIMENSIONS = ("knowledge", "skill", "attribute")
 

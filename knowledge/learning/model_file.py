@@ -11,15 +11,14 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from knowledge.learning.model import (
-    CATEGORIES,
     DIMENSIONS,
-    LEVELS,
     Category,
     Competency,
     CompetencyModel,
     Level,
     ModelError,
 )
+from knowledge.vocabulary import CATEGORIES, LEVELS
 
 _ID = (re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"), "lower-case words joined by hyphens")
 _CODE = (re.compile(r"[A-Z]{1,3}[0-9]{0,2}"), "capital letters and up to 2 digits, e.g. K1")
@@ -118,7 +117,7 @@ class _Reader:
         elif form and not form[0].fullmatch(node.value):
             self.bad(node, f"{what} {node.value!r} is malformed: expected {form[1]}")
         else:
-            return node.value
+            return str(node.value)
         return None
 
     def optional(self, node: Node | None, what: str, form: _Form) -> str | None:

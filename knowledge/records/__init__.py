@@ -1,33 +1,26 @@
 """The learner-records store: users, invites, the question log, feedback, canonical answers,
-and quizzes (the question bank, sessions, attempts, mastery, review cards)."""
+and quizzes (the question bank, sessions, attempts, mastery, review cards).
+
+The rules for people and invites live in `knowledge.people`; this package stores them."""
+
+from knowledge.people import User  # still re-exported: the store returns it to many callers
 
 from .models import (
-    CATEGORIES,
-    LANGS,
-    ROLES,
     AnswerResult,
     Attempt,
     Canonical,
-    Invite,
-    InviteError,
     Mastery,
     PollRef,
     QuestionRecord,
     QuizSession,
-    User,
 )
 from .store import Records
 from .web import SigninError
 
 __all__ = [
-    "CATEGORIES",
-    "LANGS",
-    "ROLES",
     "AnswerResult",
     "Attempt",
     "Canonical",
-    "Invite",
-    "InviteError",
     "Mastery",
     "PollRef",
     "QuestionRecord",

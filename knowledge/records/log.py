@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -41,7 +42,7 @@ class QuestionLog(StoreBase):
         lang: str,
         answer: str,
         abstained: bool,
-        citations: list[dict],
+        citations: list[dict[str, Any]],
         canonical_id: int | None = None,
     ) -> int:
         """Record a question and its answer (the user must exist); returns the question id."""

@@ -1,63 +1,13 @@
-"""The records the store hands out: frozen snapshots, never live ORM rows."""
+"""The records the store hands out: frozen snapshots, never live ORM rows.
+
+People and invites (`User`, `Invite`) are defined with their rules in `knowledge.people`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from knowledge.vocabulary import CATEGORIES, LANGS  # noqa: F401 (re-exported)
-
-ROLES = ("trainee", "instructor", "admin")  # in rising order of rights
-INVITE_REASONS = ("unknown", "expired", "used_up", "revoked")
-
-
-class InviteError(Exception):
-    """An invite code that cannot be redeemed; `reason` is one of INVITE_REASONS."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"invite cannot be redeemed: {reason}")
-
-
-def check_choice(kind: str, value: str | None, choices: tuple[str, ...], optional: bool) -> None:
-    """Raise ValueError unless `value` is one of `choices` (or None when optional)."""
-    if value is None and optional:
-        return
-    if value not in choices:
-        raise ValueError(f"unknown {kind} {value!r}; expected one of {', '.join(choices)}")
-
-
-@dataclass(frozen=True)
-class User:
-    id: int  # the Telegram user id
-    name: str
-    role: str
-    cohort: str | None
-    category: str | None
-    lang: str | None
-    pending: str | None  # a small JSON document for an unfinished conversational step
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Invite:
-    code: str
-    role: str
-    cohort: str | None
-    category: str | None
-    max_uses: int
-    uses: int
-    expires_at: datetime
-    created_by: int
-    revoked: bool
-    created_at: datetime
-
-    @property
-    def active(self) -> bool:
-        """Whether the code can still enrol someone."""
-        return (
-            not self.revoked and self.expires_at > datetime.now(UTC) and self.uses < self.max_uses
-        )
+from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -69,7 +19,7 @@ class QuestionRecord:
     lang: str
     answer: str
     abstained: bool
-    citations: list[dict]
+    citations: list[dict[str, Any]]
     canonical_id: int | None
     created_at: datetime
     rating: bool | None  # the asker's own rating, if they gave one

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import case, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.learning import mastery as elo
 from knowledge.learning.questions import Question
-from knowledge.learning.schedule import review
 
-from .engine import StoreBase
-from .models import AnswerResult, Attempt, Mastery, PollRef, QuizSession
+from .engine import StoreBase, changed
+from .models import Attempt, Mastery, PollRef, QuizSession
 from .tables import (
     AttemptRow,
     MasteryRow,
@@ -91,7 +91,7 @@ class QuizRecords(StoreBase):
         change = update(QuizItemRow).where(QuizItemRow.id == item_id)
         async with self._sessions.begin() as s:
             result = await s.execute(change.values(status=status, updated_at=utcnow()))
-            return result.rowcount > 0
+            return changed(result) > 0
 
     # sessions
 
@@ -158,74 +158,12 @@ class QuizRecords(StoreBase):
 
     # answers
 
-    async def record_answer(
-        self,
-        *,
-        session_id: int,
-        item_id: str,
-        user_id: int,
-        response: tuple[int, ...] | str,
-        seconds: float,
-    ) -> AnswerResult | None:
-        """Record an answer, update mastery and the review card, all in one transaction.
-
-        None when the session is unknown (or not the user's), the item was not asked in it,
-        or this item of the session was already answered: a repeated answer counts once.
-        """
-        now = utcnow()
+    @asynccontextmanager
+    async def answering(self) -> AsyncIterator[AnswerWork]:
+        """One answer's unit of work: its reads and writes share one transaction, committed
+        when the block ends and rolled back if it raises (see `knowledge.learning.practice`)."""
         async with self._sessions.begin() as s:
-            quiz = await s.get(QuizSessionRow, session_id, with_for_update=True)
-            row = await s.get(QuizItemRow, item_id)
-            if quiz is None or row is None or not _asked(quiz, item_id, user_id):
-                return None
-            question = row.question()
-            correct = question.is_correct(response)
-            stored = dumps(response if isinstance(response, str) else list(response))
-            attempt = self._insert(AttemptRow).values(
-                user_id=user_id, item_id=item_id, session_id=session_id, response=stored,
-                correct=correct, seconds=seconds, answered_at=now,
-            )  # fmt: skip
-            once = attempt.on_conflict_do_nothing().returning(
-                AttemptRow.id
-            )  # UNIQUE(session, item)
-            if (attempt_id := (await s.execute(once)).scalar()) is None:
-                return None
-            after = await self._learn(s, user_id, question, correct, now)
-            card = await self._claim(s, ReviewCardRow, (user_id, item_id), card=None, due_at=now)
-            card.card, card.due_at = review(card.card, correct, now)
-            if quiz.current == item_id:
-                quiz.current, quiz.selected = None, "[]"
-            score, answered = await _tally(s, session_id)
-            if answered >= quiz.size and quiz.finished_at is None:
-                quiz.finished_at = now
-            finished = answered >= quiz.size
-            return AnswerResult(attempt_id, item_id, correct, after, score, answered, finished)
-
-    async def _learn(
-        self, s: AsyncSession, user_id: int, question: Question, correct: bool, now: datetime
-    ) -> dict[str, float]:
-        """Move the user's mastery of each competency of the question, under row locks."""
-        after: dict[str, float] = {}
-        for competency in sorted(set(question.competencies)):  # one lock order: no deadlocks
-            key = (user_id, competency)
-            row = await self._claim(s, MasteryRow, key, score=elo.START, attempts=0)
-            row.score = elo.update(row.score, row.attempts, question.level, correct)
-            row.attempts, row.updated_at = row.attempts + 1, now
-            after[competency] = row.score
-        return after
-
-    async def _claim(self, s: AsyncSession, entity: type[T], key: tuple, **fresh: object) -> T:
-        """The row of `entity` with primary key `key`, made from `fresh` if missing, locked.
-
-        Inserting first makes concurrent writers of a new row queue on its key; the locked
-        read then sees the latest committed values (PostgreSQL; SQLite runs one at a time).
-        """
-        names = [c.key for c in inspect(entity).primary_key]
-        new = self._insert(entity).values(**dict(zip(names, key, strict=True)), **fresh)
-        await s.execute(new.on_conflict_do_nothing())
-        row = await s.get(entity, key, with_for_update=True)
-        assert row is not None
-        return row
+            yield AnswerWork(self, s)
 
     # progress
 
@@ -267,3 +205,82 @@ class QuizRecords(StoreBase):
             return PollRef(
                 row.poll_id, row.user_id, row.session_id, row.item_id, row.chat_id, row.message_id
             )
+
+
+class AnswerWork:
+    """The reads and writes of recording one answer, on one transaction; rows read here are
+    locked until it ends, so concurrent answers of one person queue instead of racing."""
+
+    def __init__(self, store: QuizRecords, s: AsyncSession) -> None:
+        self._store, self._s = store, s
+        self._quiz: QuizSessionRow | None = None
+
+    async def asked(self, session_id: int, item_id: str, user_id: int) -> Question | None:
+        """The question, if it is (or was) asked in the user's session; locks the session."""
+        self._quiz = await self._s.get(QuizSessionRow, session_id, with_for_update=True)
+        row = await self._s.get(QuizItemRow, item_id)
+        if self._quiz is None or row is None or not _asked(self._quiz, item_id, user_id):
+            return None
+        return row.question()
+
+    async def add_attempt(
+        self, *, user_id: int, item_id: str, session_id: int, response: tuple[int, ...] | str,
+        correct: bool, seconds: float, at: datetime,
+    ) -> int | None:  # fmt: skip
+        """The new attempt's id; None when this item of the session was already answered."""
+        stored = dumps(response if isinstance(response, str) else list(response))
+        attempt = self._store._insert(AttemptRow).values(
+            user_id=user_id, item_id=item_id, session_id=session_id, response=stored,
+            correct=correct, seconds=seconds, answered_at=at,
+        )  # fmt: skip
+        once = attempt.on_conflict_do_nothing().returning(AttemptRow.id)  # UNIQUE(session, item)
+        found = (await self._s.execute(once)).scalar()
+        return None if found is None else int(found)
+
+    async def mastery(self, user_id: int, competency: str, fresh: float) -> Mastery:
+        """The user's mastery of `competency` (`fresh` if none yet), locked for an update."""
+        row = await self._claim(MasteryRow, (user_id, competency), score=fresh, attempts=0)
+        return row.record()
+
+    async def set_mastery(
+        self, user_id: int, competency: str, score: float, attempts: int, at: datetime
+    ) -> None:
+        row = await self._s.get(MasteryRow, (user_id, competency))
+        assert row is not None  # claimed by `mastery` in this unit of work
+        row.score, row.attempts, row.updated_at = score, attempts, at
+
+    async def card(self, user_id: int, item_id: str, at: datetime) -> str | None:
+        """The review card (JSON; None if never reviewed) of the user and item, locked."""
+        row = await self._claim(ReviewCardRow, (user_id, item_id), card=None, due_at=at)
+        card: str | None = row.card
+        return card
+
+    async def set_card(self, user_id: int, item_id: str, card: str, due_at: datetime) -> None:
+        row = await self._s.get(ReviewCardRow, (user_id, item_id))
+        assert row is not None  # claimed by `card` in this unit of work
+        row.card, row.due_at = card, due_at
+
+    async def close_item(self, session_id: int, item_id: str, at: datetime) -> tuple[int, int, int]:
+        """The item is answered: the session moves on (finished once it had `size` answers).
+        Returns (right answers, answers, size) of the session so far."""
+        quiz = self._quiz
+        assert quiz is not None and quiz.id == session_id  # read by `asked` in this unit of work
+        if quiz.current == item_id:
+            quiz.current, quiz.selected = None, "[]"
+        score, answered = await _tally(self._s, session_id)
+        if answered >= quiz.size and quiz.finished_at is None:
+            quiz.finished_at = at
+        return score, answered, quiz.size
+
+    async def _claim(self, entity: type[T], key: tuple[object, ...], **fresh: object) -> T:
+        """The row of `entity` with primary key `key`, made from `fresh` if missing, locked.
+
+        Inserting first makes concurrent writers of a new row queue on its key; the locked
+        read then sees the latest committed values (PostgreSQL; SQLite runs one at a time).
+        """
+        names = [c.key for c in inspect(entity).primary_key]
+        new = self._store._insert(entity).values(**dict(zip(names, key, strict=True)), **fresh)
+        await self._s.execute(new.on_conflict_do_nothing())
+        row = await self._s.get(entity, key, with_for_update=True)
+        assert row is not None
+        return row

@@ -54,7 +54,7 @@ def _trainees(cohort: str | None) -> list[ColumnElement[bool]]:
     return where
 
 
-def _answer_sums(cohort: str | None) -> Select:
+def _answer_sums(cohort: str | None) -> Select[*tuple[Any, ...]]:
     """Per item and response: answers, right answers, and the sums behind the correlation.
 
     x is an answer's correctness (0/1), y the trainee's share right on their other answers:
@@ -63,11 +63,12 @@ def _answer_sums(cohort: str | None) -> Select:
     reads the answers once, in trainee order, from the attempts' user_id index.
     """
     c = case((AttemptRow.correct, 1), else_=0)
-    trainee = {"partition_by": AttemptRow.user_id}
+    trainee = AttemptRow.user_id
     answer = (
         select(AttemptRow.item_id, AttemptRow.response, c.label("c"))
         .add_columns(
-            func.count().over(**trainee).label("n"), func.sum(c).over(**trainee).label("r")
+            func.count().over(partition_by=trainee).label("n"),
+            func.sum(c).over(partition_by=trainee).label("r"),
         )
         .join(UserRow, UserRow.id == AttemptRow.user_id)
         .where(*_trainees(cohort))
@@ -78,8 +79,9 @@ def _answer_sums(cohort: str | None) -> Select:
     y = case(
         (others, cast(answer.c.r - answer.c.c, Float) / cast(answer.c.n - 1, Float)), else_=None
     )
-    xy = select(answer.c.item_id, answer.c.response, answer.c.c, x.label("x"), y.label("y"))
-    xy = xy.subquery("xy")
+    xy = select(
+        answer.c.item_id, answer.c.response, answer.c.c, x.label("x"), y.label("y")
+    ).subquery("xy")
     sums = (func.sum(v) for v in (xy.c.c, xy.c.x, xy.c.y, xy.c.x * xy.c.y, xy.c.y * xy.c.y))
     return select(xy.c.item_id, xy.c.response, func.count(), func.count(xy.c.x), *sums).group_by(
         xy.c.item_id, xy.c.response
@@ -122,7 +124,7 @@ class ReportingMixin(StoreBase):
             .order_by(UserRow.id, MasteryRow.competency)
         )
         async with self._sessions() as s:
-            return [CohortMastery(*row) for row in await s.execute(query)]
+            return [CohortMastery._make(row) for row in await s.execute(query)]
 
     async def item_stats(self, cohort: str | None = None) -> list[ItemStats]:
         """Facility, discrimination and option picks of every item the cohort answered."""
@@ -153,8 +155,8 @@ class ReportingMixin(StoreBase):
     ) -> AsyncIterator[dict[str, Any]]:
         """Export rows of one table ("attempts", "mastery" or "items"), fetched in chunks."""
         if table == "items":
-            for row in await self._item_rows(cohort):
-                yield row
+            for item in await self._item_rows(cohort):
+                yield item
             return
         query, shape = _EXPORTS[table]
         async with self._sessions() as s:
@@ -202,7 +204,7 @@ _ATTEMPTS = {
 }  # fmt: skip
 
 
-def _attempts(cohort: str | None) -> Select:
+def _attempts(cohort: str | None) -> Select[*tuple[Any, ...]]:
     return (
         select(*_ATTEMPTS.values())
         .join(UserRow, UserRow.id == AttemptRow.user_id)
@@ -212,7 +214,7 @@ def _attempts(cohort: str | None) -> Select:
     )
 
 
-def _mastery(cohort: str | None) -> Select:
+def _mastery(cohort: str | None) -> Select[*tuple[Any, ...]]:
     return (
         select(*_MASTERY_EXPORT.values())
         .select_from(MasteryRow)

@@ -7,34 +7,31 @@ log, feedback and canonical answers in `log.py`.
 
 from __future__ import annotations
 
-import secrets
+import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
-from .engine import connect
+from knowledge.people import (
+    Invite,
+    InviteError,
+    User,
+    check_invite_terms,
+    higher,
+    new_invite_code,
+    redeem_refusal,
+    validate,
+)
+
+from .engine import changed, connect
 from .log import QuestionLog
-from .models import CATEGORIES, LANGS, ROLES, Invite, InviteError, User, check_choice
 from .quiz import QuizRecords
 from .reporting import ReportingMixin
 from .tables import CanonicalRow, InviteRow, QuestionRow, RatingRow, UserRow, utcnow
 from .web import WebRecords
 
 USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"})
-
-
-def _higher(role: str, other: str) -> str:
-    return max(role, other, key=ROLES.index)
-
-
-def _validate(**values: Any) -> None:
-    if "role" in values:
-        check_choice("role", values["role"], ROLES, optional=False)
-    if "category" in values:
-        check_choice("category", values["category"], CATEGORIES, optional=True)
-    if "lang" in values:
-        check_choice("lang", values["lang"], LANGS, optional=True)
 
 
 class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
@@ -59,13 +56,13 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
         self, user_id: int, *, name: str, role: str, lang: str | None = None
     ) -> User:
         """Insert the user if missing; an existing one is kept, only ever raised in role."""
-        _validate(role=role, lang=lang)
+        validate(role=role, lang=lang)
         async with self._sessions.begin() as s:
             new = dict(id=user_id, name=name, role=role, lang=lang)
             await s.execute(self._insert(UserRow).values(**new).on_conflict_do_nothing())
             row = await s.get(UserRow, user_id, with_for_update=True)
             assert row is not None
-            row.role = _higher(row.role, role)
+            row.role = higher(row.role, role)
             return row.record()
 
     async def update_user(self, user_id: int, **fields: Any) -> User | None:
@@ -73,7 +70,7 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
         unknown = set(fields) - USER_FIELDS
         if unknown:
             raise TypeError(f"cannot update user fields: {', '.join(sorted(unknown))}")
-        _validate(**fields)
+        validate(**fields)
         async with self._sessions.begin() as s:
             row = await s.get(UserRow, user_id, with_for_update=True)
             if row is None:
@@ -81,6 +78,31 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
             for name, value in fields.items():
                 setattr(row, name, value)
             return row.record()
+
+    async def recent_questions(self, user_id: int) -> tuple[str, ...]:
+        """The person's last questions, oldest first: the context of a follow-up."""
+        async with self._sessions() as s:
+            stored = await s.scalar(select(UserRow.recent).where(UserRow.id == user_id))
+        try:
+            questions = json.loads(stored) if stored else []
+        except ValueError:
+            return ()
+        return (
+            tuple(q for q in questions if isinstance(q, str)) if isinstance(questions, list) else ()
+        )
+
+    async def remember_question(self, user_id: int, question: str, keep: int) -> None:
+        """Add `question` to the person's last questions, keeping the last `keep`."""
+        async with self._sessions.begin() as s:
+            row = await s.get(UserRow, user_id, with_for_update=True)
+            if row is None:
+                return
+            try:
+                earlier = json.loads(row.recent) if row.recent else []
+            except ValueError:
+                earlier = []
+            kept = [q for q in earlier if isinstance(q, str)] if isinstance(earlier, list) else []
+            row.recent = json.dumps((kept + [question])[-keep:], ensure_ascii=False)
 
     async def users(self, role: str | None = None, cohort: str | None = None) -> list[User]:
         query = select(UserRow).order_by(UserRow.created_at, UserRow.id)
@@ -110,7 +132,7 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
             await s.execute(delete(RatingRow).where(theirs))
             await s.execute(delete(QuestionRow).where(QuestionRow.user_id == user_id))
             result = await s.execute(delete(UserRow).where(UserRow.id == user_id))
-            return result.rowcount > 0
+            return changed(result) > 0
 
     # invites
 
@@ -125,11 +147,9 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
         created_by: int,
     ) -> Invite:
         """A new invite; its 12-character code fits a Telegram deep link (`?start=<code>`)."""
-        _validate(role=role, category=category)
-        if max_uses < 1:
-            raise ValueError("an invite needs max_uses of at least 1")
+        check_invite_terms(role=role, category=category, max_uses=max_uses)
         row = InviteRow(
-            code=secrets.token_urlsafe(9), role=role, cohort=cohort, category=category,
+            code=new_invite_code(), role=role, cohort=cohort, category=category,
             max_uses=max_uses, uses=0, expires_at=expires_at, created_by=created_by,
             revoked=False,
         )  # fmt: skip
@@ -143,24 +163,25 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
         Raises InviteError("unknown" | "revoked" | "expired" | "used_up"). A user already
         enrolled by this code gets their record back without another use being taken.
         """
-        _validate(lang=lang)
+        validate(lang=lang)
         async with self._sessions.begin() as s:
             invite = await s.get(InviteRow, code, with_for_update=True)
-            if invite is None:
-                raise InviteError("unknown")
-            if invite.revoked:
-                raise InviteError("revoked")
             row = await s.get(UserRow, user_id, with_for_update=True)
-            if row is not None and row.invite_code == code:
+            enrolled = row is not None and row.invite_code == code
+            snapshot = invite.record() if invite is not None else None
+            if reason := redeem_refusal(snapshot, enrolled=enrolled, now=utcnow()):
+                raise InviteError(reason)
+            if enrolled:
+                assert row is not None
                 return row.record()
-            if invite.expires_at <= utcnow():
-                raise InviteError("expired")
+            assert invite is not None
+            # The use is taken in SQL, not from the snapshot: under concurrency it counts once.
             taken = await s.execute(
                 update(InviteRow)
                 .where(InviteRow.code == code, InviteRow.uses < InviteRow.max_uses)
                 .values(uses=InviteRow.uses + 1)
             )
-            if taken.rowcount != 1:
+            if changed(taken) != 1:
                 raise InviteError("used_up")
             if row is None:
                 new = dict(id=user_id, name=name, role=invite.role, lang=lang)
@@ -168,7 +189,7 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
                 row = await s.get(UserRow, user_id, with_for_update=True)
                 assert row is not None
             row.name, row.lang = name, row.lang or lang
-            row.role = _higher(row.role, invite.role)
+            row.role = higher(row.role, invite.role)
             row.cohort, row.category, row.invite_code = invite.cohort, invite.category, code
             return row.record()
 
@@ -177,7 +198,7 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
             result = await s.execute(
                 update(InviteRow).where(InviteRow.code == code).values(revoked=True)
             )
-            return result.rowcount > 0
+            return changed(result) > 0
 
     async def invites(self, active_only: bool = True) -> list[Invite]:
         """Invites, newest first; by default only those that can still enrol someone."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -21,8 +22,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from knowledge.learning.questions import Question
+from knowledge.people import Invite, User
 
-from .models import Attempt, Canonical, Invite, Mastery, QuestionRecord, QuizSession, User
+from .models import Attempt, Canonical, Mastery, QuestionRecord, QuizSession
 
 
 def utcnow() -> datetime:
@@ -61,6 +63,7 @@ class UserRow(Base):
     category: Mapped[str | None] = mapped_column(String(20))
     lang: Mapped[str | None] = mapped_column(String(8))
     pending: Mapped[str | None] = mapped_column(Text)
+    recent: Mapped[str | None] = mapped_column(Text)  # their last questions (JSON), oldest first
     invite_code: Mapped[str | None] = mapped_column(String(64))  # the invite that enrolled them
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -192,9 +195,11 @@ class QuizItemRow(Base):
         )  # fmt: skip
 
     def question(self) -> Question:
-        def tup(text: str) -> tuple:
+        def tup(text: str) -> tuple[Any, ...]:
             return tuple(json.loads(text))
 
+        # lang, kind and status are stored as text, only ever from a Question that passed
+        # `problems()` (import, the console's form): the Literal types hold for what is read.
         return Question(
             self.id, self.lang, self.kind, self.stem, tup(self.options),  # type: ignore[arg-type]
             tup(self.answer), tup(self.accepted), self.explanation, self.feedback,

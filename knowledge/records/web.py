@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
 
-from .engine import StoreBase
-from .models import User
+from knowledge.people import User
+
+from .engine import StoreBase, changed
 from .tables import (
     AttemptRow,
     DismissalRow,
@@ -72,7 +73,7 @@ class WebRecords(StoreBase):
                 .where(WebSigninRow.token_hash == key, WebSigninRow.used_at.is_(None))
                 .values(used_at=utcnow())
             )
-            if taken.rowcount != 1:
+            if changed(taken) != 1:
                 raise SigninError("used")
             return user_id
 
@@ -123,8 +124,8 @@ class WebRecords(StoreBase):
         )
         async with self._sessions() as s:
             for query in queries:
-                for user_id, when in await s.execute(query):
-                    when = _aware(when)
+                for user_id, stored in await s.execute(query):
+                    when = _aware(stored)
                     if when and (user_id not in found or when > found[user_id]):
                         found[user_id] = when
         return found

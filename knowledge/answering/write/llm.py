@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from knowledge.answering.models import Answer, Passage
 from knowledge.answering.retrieval import Retrieved
@@ -38,7 +38,7 @@ Earlier question: {previous}
 Last message: {question}"""
 
 
-def chat_model(model: str, base_url: str | None, api_key: str, timeout: float):
+def chat_model(model: str, base_url: str | None, api_key: str, timeout: float) -> BaseChatModel:
     """A LangChain ChatOpenAI client; no retries: a slow model falls back to extracts."""
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
@@ -79,7 +79,7 @@ def context(retrieved: Retrieved, budget_chars: int = 6000) -> list[Passage]:
     return chosen
 
 
-def _messages(question: str, lang: Lang, passages: list[Passage]) -> list:
+def _messages(question: str, lang: Lang, passages: list[Passage]) -> list[BaseMessage]:
     nonce = secrets.token_hex(6)
     tag = f"passage-{nonce}"
     blocks = []
@@ -102,17 +102,22 @@ def _attr(text: str) -> str:
 
 
 class LLMWriter:
-    def __init__(self, model) -> None:
+    def __init__(self, model: BaseChatModel) -> None:
         self.model = model
 
     async def stream(
         self, question: str, lang: Lang, passages: list[Passage]
     ) -> AsyncIterator[str]:
         """Text deltas as the model writes them, from `passages` (see `context`)."""
-        async with aclosing(self.model.astream(_messages(question, lang, passages))) as chunks:
+        chunks = self.model.astream(_messages(question, lang, passages))
+        try:
             async for chunk in chunks:
                 if chunk.content:
                     yield str(chunk.content)
+        finally:  # a reader that stops early (a timeout) closes the model's stream too
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
 
     async def condense(self, previous: str, question: str) -> str:
         reply = await self.model.ainvoke(
@@ -137,7 +142,7 @@ def finish(question: str, lang: Lang, passages: list[Passage], text: str) -> Ans
     if not used:
         return None
 
-    def renumber(match: re.Match) -> str:
+    def renumber(match: re.Match[str]) -> str:
         n = int(match.group(1))
         return f"[{used[n]}]" if n in used else ""
 

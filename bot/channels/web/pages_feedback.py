@@ -5,29 +5,29 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.channels.web.auth import guard
+from bot.channels.web.base import USER, console, deliver, message, render
 from bot.flows.feedback import save_canonical
-from bot.web.auth import guard
-from bot.web.base import USER, console, deliver, message, render
 
 QUEUE = 50
 
 
 @guard("instructor")
 async def queue(request: web.Request) -> web.StreamResponse:
-    items = await console(request).core.records.open_feedback(limit=QUEUE)
+    items = await console(request).core.services.records.open_feedback(limit=QUEUE)
     return render(request, "feedback.html", items=items)
 
 
 @guard("instructor")
 async def answer(request: web.Request) -> web.StreamResponse:
     core, user = console(request).core, request[USER]
-    record = await core.records.question(_id(request))
+    record = await core.services.records.question(_id(request))
     if record is None:
         return message(request, "no_feedback", 404)
     text = str((await request.post()).get("answer", "")).strip()
     if not text:
         return message(request, "empty_answer", 400)
-    _, notice = await save_canonical(core, record, text, user.id, user.name)
+    _, notice = await save_canonical(core.services, record, text, user.id, user.name)
     after = ""  # the author asked it themselves: nobody else to tell
     if notice is not None:
         after = "saved_told" if await deliver(core, notice) else "saved_untold"
@@ -36,7 +36,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
 
 @guard("instructor")
 async def dismiss(request: web.Request) -> web.StreamResponse:
-    records = console(request).core.records
+    records = console(request).core.services.records
     record = await records.question(_id(request))
     if record is None or not await records.dismiss_feedback(record.id, request[USER].id):
         return message(request, "no_feedback", 404)

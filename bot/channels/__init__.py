@@ -32,19 +32,19 @@ class Channel:
 
 
 async def _check_telegram(app: App) -> None:
-    from bot.telegram.serve import check_telegram, options
+    from bot.channels.telegram.serve import check_telegram, options
 
     await check_telegram(options(app))
 
 
 async def _telegram(app: App, core: ChatCore, stop: asyncio.Event) -> None:
-    from bot.telegram.serve import serve
+    from bot.channels.telegram.serve import serve
 
     await serve(app, stop=stop, core=core)
 
 
 async def _web(app: App, core: ChatCore, stop: asyncio.Event) -> None:
-    from bot.web.serve import options, serve_web
+    from bot.channels.web.serve import options, serve_web
 
     s = app.settings
     assert s.web_port is not None
@@ -52,10 +52,12 @@ async def _web(app: App, core: ChatCore, stop: asyncio.Event) -> None:
 
 
 async def _chat(app: App, core: ChatCore, stop: asyncio.Event) -> None:
-    from bot.console import CONSOLE_USER, chat
+    from bot.channels.console import CONSOLE_USER, chat
 
     # The person at the terminal owns this installation: an admin.
-    core.policy = replace(core.policy, admin_ids=core.policy.admin_ids | {CONSOLE_USER})
+    core.services.policy = replace(
+        core.services.policy, admin_ids=core.services.policy.admin_ids | {CONSOLE_USER}
+    )
     await chat(core)
 
 
@@ -85,10 +87,12 @@ async def run(
     """Run `channels` over one core until they end, one fails, or a signal stops them."""
     core = core or await open_core(app)
     stop = stop or _stop_on_signals()
-    tasks = {asyncio.ensure_future(c.run(app, core, stop)): c for c in channels}
-    stopping = asyncio.ensure_future(stop.wait())
+    tasks: dict[asyncio.Future[object], Channel] = {
+        asyncio.ensure_future(c.run(app, core, stop)): c for c in channels
+    }
+    stopping: asyncio.Future[object] = asyncio.ensure_future(stop.wait())
     try:
-        pending = set(tasks)
+        pending: set[asyncio.Future[object]] = set(tasks)
         while pending:
             done, pending = await asyncio.wait(
                 pending | {stopping}, return_when=asyncio.FIRST_COMPLETED
@@ -99,18 +103,22 @@ async def run(
                 stop.set()
                 await _wind_down(pending, stop_first=[t for t in pending if _stoppable(tasks[t])])
                 if failed:
-                    raise failed[0].exception()  # type: ignore[misc]
+                    error = failed[0].exception()
+                    assert error is not None
+                    raise error
                 return
     finally:
         stopping.cancel()
-        await core.records.close()
+        await core.services.records.close()
 
 
 def _stoppable(channel: Channel) -> bool:
     return channel.name != "chat"  # the chat waits on its input: it is cancelled instead
 
 
-async def _wind_down(pending: set[asyncio.Future], stop_first: list[asyncio.Future]) -> None:
+async def _wind_down(
+    pending: set[asyncio.Future[object]], stop_first: list[asyncio.Future[object]]
+) -> None:
     for task in pending - set(stop_first):
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)

@@ -13,8 +13,8 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.bootstrap import App, StartupError, open_core
+from bot.channels.telegram.channel import TelegramChannel, TelegramOptions
 from bot.core import ChatCore
-from bot.telegram.channel import TelegramChannel, TelegramOptions
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,11 @@ async def serve(
             await application.initialize()
             await channel.started(application)
             await application.start()
+            updater = application.updater
+            assert updater is not None  # the builder makes one unless told not to
             if s.webhook_url:
                 secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
-                await application.updater.start_webhook(  # type: ignore[union-attr]
+                await updater.start_webhook(
                     listen=s.webhook_listen,
                     port=s.webhook_port,
                     url_path=urlparse(s.webhook_url).path.lstrip("/"),
@@ -61,7 +63,7 @@ async def serve(
                 )
                 log.info("webhook listening on %s:%s", s.webhook_listen, s.webhook_port)
             else:
-                await application.updater.start_polling(poll_interval=0.0, timeout=20)  # type: ignore[union-attr]
+                await updater.start_polling(poll_interval=0.0, timeout=20)
                 log.info("polling Telegram for updates as @%s", channel.username)
         except Exception as error:  # noqa: BLE001 - every start-up failure: one clear line
             await _wind_down(application)
@@ -69,8 +71,8 @@ async def serve(
         await stop.wait()
         await _wind_down(application)
     finally:
-        await core.waiting.close()
-        await core.records.close()
+        await core.services.waiting.close()
+        await core.services.records.close()
 
 
 async def _wind_down(application: Application) -> None:
@@ -88,9 +90,8 @@ async def _wind_down(application: Application) -> None:
 async def check_telegram(opts: TelegramOptions) -> None:
     """Fail early, before any slow work, when Telegram refuses the token or can't be reached."""
     redact(opts.token)
-    urls = {"base_url": opts.base_url} if opts.base_url else {}
     try:
-        async with Bot(opts.token, **urls) as bot:
+        async with Bot(opts.token, base_url=opts.base_url or "https://api.telegram.org/bot") as bot:
             await bot.get_me()
     except Exception as error:  # noqa: BLE001
         raise startup_problem(error, opts) from None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.auth import guard
-from bot.web.base import console, lang_of, message, render
+from bot.channels.web.auth import guard
+from bot.channels.web.base import console, lang_of, message, render
 from knowledge.learning.questions import STATUSES, Question
 
 FILTERS = ("competency", "level", "lang", "status")
@@ -21,8 +21,8 @@ async def bank(request: web.Request) -> web.StreamResponse:
 async def _bank(request: web.Request, said: str) -> web.StreamResponse:
     core, lang = console(request).core, lang_of(request)
     chosen = {name: request.query.get(name, "") for name in FILTERS}
-    items = [q for q in await core.records.items(None) if _keeps(q, chosen)]
-    model = core.model
+    items = [q for q in await core.services.records.items(None) if _keeps(q, chosen)]
+    model = core.services.model
     names = {cid: c.title(lang) for cid, c in model.competencies.items()} if model else {}
     leaves = [(c.id, c.title(lang)) for c in model.leaves()] if model else []
     return render(
@@ -46,7 +46,7 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     item_id = request.match_info["item_id"]
     if status not in STATUSES:
         return message(request, "csrf", 400)
-    if not await console(request).core.records.set_item_status(item_id, status):
+    if not await console(request).core.services.records.set_item_status(item_id, status):
         return message(request, "no_question", 404)
     return await _bank(request, f"{item_id}: {status}")
 

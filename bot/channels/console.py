@@ -8,8 +8,10 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from bot.conversation import Press
 from bot.core import ChatCore
 from bot.events import Button, Document, Incoming, Photo, QuizPrompt, Reply
+from bot.flows.quiz.start import SUBMIT
 from knowledge.answering.models import Citation
 
 CONSOLE_USER = 0  # the person at the terminal: the owner of this installation
@@ -119,7 +121,7 @@ def _events(text: str, pressable: list[Button]) -> list[Incoming]:
     if pressable and all(n.isdigit() and 1 <= int(n) <= len(pressable) for n in numbers):
         chosen = [pressable[int(n) - 1] for n in numbers]
         submit = pressable[-1]
-        if submit.data.startswith("qd:") and chosen[-1] is not submit:
+        if Press.parse(submit.data).kind == SUBMIT and chosen[-1] is not submit:
             chosen.append(submit)  # options of a several-answers question: then Submit
         return [Incoming(CONSOLE_USER, button=b.data, name="console") for b in chosen]
     if text.startswith("/"):

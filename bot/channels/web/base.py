@@ -15,10 +15,10 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.channels.web.texts import W
 from bot.core import ChatCore
 from bot.events import Notice, Out, Reply
 from bot.texts import role_name, say
-from bot.web.texts import W
 from knowledge.records import User
 from knowledge.vocabulary import Lang
 
@@ -150,9 +150,11 @@ CSRF = web.RequestKey("csrf", str)
 async def deliver(core: ChatCore, notice: Notice) -> bool:
     """Tell a person who isn't here (a changed role, an answer written for them) through a
     channel that can reach them; False when none runs in this process."""
-    if core.push is None:
+    if core.services.push is None:
         return False
-    await core.push(notice.user_id, _one(Reply(notice.text, lang=notice.lang, kind="info")))
+    await core.services.push(
+        notice.user_id, _one(Reply(notice.text, lang=notice.lang, kind="info"))
+    )
     return True
 
 

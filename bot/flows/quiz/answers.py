@@ -2,49 +2,50 @@
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from bot.conversation import AwaitingQuizAnswer, press
 from bot.events import QuizPrompt, Reply
-from bot.flows import Ctx, Route, buttons, number
-from bot.flows.quiz import T, next_step, quiz_on_answer, start_quiz, start_review, summary
+from bot.flows import Ctx, buttons, set_step
+from bot.flows.quiz.start import Needs, T, next_step, summary
 from knowledge.answering.models import Citation
+from knowledge.learning.practice import record_answer
 
 
-async def pressed(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+async def pressed(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
     """qa:SESSION:ITEM:OPTION — a single choice or true/false button."""
-    sid, item, option = _parts(ctx.arg, 3)
-    async for out in _answer(ctx, number(sid), item, (number(option),)):
+    sid, item, option = _parts(ctx, 3)
+    async for out in _answer(ctx, sid, item, (option,)):
         yield out
 
 
-async def toggled(ctx: Ctx) -> AsyncIterator[Reply]:
+async def toggled(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     """qt:SESSION:ITEM:OPTION — one option of a several-right-answers question, on or off."""
-    sid, item, option = _parts(ctx.arg, 3)
-    session = await ctx.core.records.session(number(sid))
+    sid, item, option = _parts(ctx, 3)
+    session = await ctx.services.records.session(sid)
     if session is None or session.user_id != ctx.user.id or session.current != item:
         yield ctx.reply(ctx.say("answered", T), kind="toast")
         return
-    chosen = await ctx.core.records.toggle_option(session.id, number(option))
+    chosen = await ctx.services.records.toggle_option(session.id, option)
     picked = ", ".join(string.ascii_uppercase[i] for i in chosen) or "—"
     yield ctx.reply(ctx.say("selected", T, picked=picked), kind="toast")
 
 
-async def submitted(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+async def submitted(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
     """qd:SESSION:ITEM — submit the toggled options."""
-    sid, item = _parts(ctx.arg, 2)
-    session = await ctx.core.records.session(number(sid))
+    sid, item, _ = _parts(ctx, 2)
+    session = await ctx.services.records.session(sid)
     chosen = session.selected if session and session.user_id == ctx.user.id else ()
-    async for out in _answer(ctx, number(sid), item, tuple(chosen)):
+    async for out in _answer(ctx, sid, item, tuple(chosen)):
         yield out
 
 
-async def poll_answered(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+async def poll_answered(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
     answer = ctx.event.poll_answer
     assert answer is not None
-    ref = await ctx.core.records.poll(answer.poll_id)
+    ref = await ctx.services.records.poll(answer.poll_id)
     if ref is None or ref.user_id != ctx.user.id:
         yield ctx.reply(ctx.say("unknown_poll", T), kind="error")
         return
@@ -52,18 +53,22 @@ async def poll_answered(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
         yield out
 
 
-async def typed(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+async def typed(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
     """The typed answer to a short-answer question."""
-    await ctx.core.records.update_user(ctx.user.id, pending=None)
-    sid = json.loads(ctx.user.pending or "{}").get("quiz", -1)
-    session = await ctx.core.records.session(sid)
+    step = ctx.step
+    await set_step(ctx, None)
+    assert isinstance(step, AwaitingQuizAnswer)  # the core routes only this step here
+    sid = step.session_id
+    session = await ctx.services.records.session(sid)
     item = session.current if session else None
     async for out in _answer(ctx, sid, item or "", ctx.event.text.strip()):
         yield out
 
 
-async def _answer(ctx: Ctx, sid: int, item_id: str, response) -> AsyncIterator[Reply | QuizPrompt]:
-    records = ctx.core.records
+async def _answer(
+    ctx: Ctx[Needs], sid: int, item_id: str, response: tuple[int, ...] | str
+) -> AsyncIterator[Reply | QuizPrompt]:
+    records = ctx.services.records
     session = await records.session(sid)
     if session is None or session.user_id != ctx.user.id:
         yield ctx.reply(ctx.say("unknown_poll", T), kind="error")
@@ -73,8 +78,13 @@ async def _answer(ctx: Ctx, sid: int, item_id: str, response) -> AsyncIterator[R
         return
     started = session.sent_at or datetime.now(UTC)
     seconds = max(0.0, (datetime.now(UTC) - started).total_seconds())
-    result = await records.record_answer(
-        session_id=sid, item_id=item_id, user_id=ctx.user.id, response=response, seconds=seconds
+    result = await record_answer(
+        records,
+        session_id=sid,
+        item_id=item_id,
+        user_id=ctx.user.id,
+        response=response,
+        seconds=seconds,
     )
     question = await records.item(item_id)
     if result is None or question is None:
@@ -91,7 +101,7 @@ async def _answer(ctx: Ctx, sid: int, item_id: str, response) -> AsyncIterator[R
         verdict = ctx.say(
             "wrong", T, answer="；".join(right) if ctx.lang == "zh" else "; ".join(right)
         )
-    source = buttons([(ctx.say("source", T), f"qs:{question.id}")])
+    source = buttons([(ctx.say("source", T), press("qs", question.id))])
     yield ctx.reply(f"{verdict}\n{question.explanation}".strip(), kind="info", buttons=source)
     if question.feedback and question.feedback != question.explanation:
         yield ctx.reply(question.feedback, kind="info")
@@ -105,31 +115,22 @@ async def _answer(ctx: Ctx, sid: int, item_id: str, response) -> AsyncIterator[R
         yield await summary(ctx, session)
 
 
-async def source(ctx: Ctx) -> AsyncIterator[Reply]:
+async def source(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     """qs:ITEM — the clause a question comes from, quoted from the course pack."""
-    question = await ctx.core.records.item(ctx.arg)
+    question = await ctx.services.records.item(ctx.press.text())
     if question is None:
         yield ctx.reply(ctx.say("gone"), kind="toast")
         return
-    found = ctx.core.tutor.retriever.section(question.source_doc, question.clause)
+    found = ctx.services.tutor.retriever.section(question.source_doc, question.clause)
     title, text = found or (question.source_doc, "")
     cite = Citation(1, question.source_doc, title, question.clause, None, text)
     yield ctx.reply(ctx.say("source", T), citations=[cite], kind="sources")
 
 
-def _parts(arg: str, n: int) -> list[str]:
-    parts = arg.split(":")
-    return parts if len(parts) == n else [""] * n
-
-
-COMMANDS = {"quiz": Route("trainee", start_quiz), "review": Route("trainee", start_review)}
-BUTTONS = {
-    "quiz": Route("trainee", start_quiz),  # "first quiz" and "another round"
-    "qa": Route("trainee", pressed),
-    "qt": Route("trainee", toggled),
-    "qd": Route("trainee", submitted),
-    "qs": Route("trainee", source),
-    "qz": Route("trainee", quiz_on_answer),
-}
-POLL = Route("trainee", poll_answered)
-TYPED = Route("trainee", typed)
+def _parts(ctx: Ctx[Needs], n: int) -> tuple[int, str, int]:
+    """(session, item, option) of a pressed quiz button of `n` arguments (option -1 when it
+    has two); (-1, "", -1), which names nothing, when it hasn't exactly `n`."""
+    p = ctx.press
+    if len(p.args) != n:
+        return -1, "", -1
+    return p.number(0), p.text(1), p.number(2) if n == 3 else -1

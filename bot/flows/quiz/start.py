@@ -1,25 +1,32 @@
-"""Quizzes: /quiz, /review and "Quiz me on this"; answers by poll, button or typed text."""
+"""Starting a quiz (/quiz, /review, "Quiz me on this"), each next question, and the summary."""
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Protocol
 
-from bot.events import QuizPrompt, Reply
-from bot.flows import Ctx, buttons, number
+from bot.conversation import AwaitingQuizAnswer, press
+from bot.events import Button, QuizPrompt, Reply
+from bot.flows import Ctx, account, buttons, progress, set_step
 from bot.flows.account import category_question
-from bot.flows.progress import START, level_words
+from bot.flows.progress import level_words
 from bot.texts import category_name
+from knowledge.learning.mastery import START
 from knowledge.learning.questions import POLL_QUESTION_CHARS, Question
 from knowledge.learning.select import next_question
 from knowledge.records import QuizSession
 
+
+class Needs(account.Needs, progress.Needs, Protocol):
+    """Quizzes read the bank, mastery and reviews, and quote a question's source clause."""
+
+
+SUBMIT = "qd"  # the button that submits a several-answers question (channels may press it)
 REVIEW = "#review"  # the focus of a session that runs due reviews only
 DEFAULT_SIZE, MAX_SIZE = 5, 20
 T = {
-    "not_set_up": ("测验还没有准备好。", "Quizzes are not set up yet."),
     "private_only": ("测验请在与我的私聊中进行。", "Quizzes run in a private chat with me."),
     "category_first": (
         "先选择你的人才类别，再发送 /quiz。",
@@ -79,15 +86,15 @@ T = {
 }
 
 
-async def start_quiz(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+async def start_quiz(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
     args = ctx.event.args
     size = min(int(args[0]), MAX_SIZE) if args and args[0].isdigit() and int(args[0]) else 0
     async for item in _begin(ctx, size or DEFAULT_SIZE, None):
         yield item
 
 
-async def start_review(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
-    due = await ctx.core.records.due_items(ctx.user.id, datetime.now(UTC))
+async def start_review(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
+    due = await ctx.services.records.due_items(ctx.user.id, datetime.now(UTC))
     if not due:
         yield ctx.reply(ctx.say("nothing_due", T), kind="info")
         return
@@ -95,11 +102,11 @@ async def start_review(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
         yield item
 
 
-async def quiz_on_answer(ctx: Ctx) -> AsyncIterator[Reply | QuizPrompt]:
+async def quiz_on_answer(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
     """ "Quiz me on this": the competencies of the material an answer cited."""
-    model, record = ctx.core.model, await ctx.core.records.question(number(ctx.arg))
+    model, record = ctx.services.model, await ctx.services.records.question(ctx.press.number())
     docs = {c["doc"] for c in record.citations} if record else set()
-    focus = [c.id for c in model.leaves() if _covers(c.source_doc, docs)] if model else []
+    focus = [c.id for c in model.leaves() if _covers(c.source_doc, docs)]
     if not focus:
         yield ctx.reply(ctx.say("not_covered", T), kind="toast")
         return
@@ -113,10 +120,9 @@ def _covers(source_doc: str | None, docs: set[str]) -> bool:
     return bool(stem) and any(d.rsplit(".", 1)[0].split("_zh")[0] == stem for d in docs)
 
 
-async def _begin(ctx: Ctx, size: int, focus: list[str] | None) -> AsyncIterator[Reply | QuizPrompt]:
-    if ctx.core.model is None:
-        yield ctx.reply(ctx.say("not_set_up", T), kind="error")
-        return
+async def _begin(
+    ctx: Ctx[Needs], size: int, focus: list[str] | None
+) -> AsyncIterator[Reply | QuizPrompt]:
     if ctx.event.chat_id not in (None, ctx.user.id):
         yield ctx.reply(ctx.say("private_only", T), kind="error")
         return
@@ -124,10 +130,10 @@ async def _begin(ctx: Ctx, size: int, focus: list[str] | None) -> AsyncIterator[
         yield ctx.reply(ctx.say("category_first", T), kind="info")
         yield category_question(ctx)
         return
-    records = ctx.core.records
+    records = ctx.services.records
     old = await records.open_session(ctx.user.id)
-    if ctx.user.pending and "quiz" in json.loads(ctx.user.pending):
-        await records.update_user(ctx.user.id, pending=None)  # a typed answer it waited for
+    if isinstance(ctx.step, AwaitingQuizAnswer):
+        await set_step(ctx, None)  # a typed answer it waited for
     session = await records.start_session(ctx.user.id, size, focus)  # closes `old`
     if old is not None and old.asked:
         answered = len(old.asked) - (old.current is not None)
@@ -136,10 +142,9 @@ async def _begin(ctx: Ctx, size: int, focus: list[str] | None) -> AsyncIterator[
         yield item
 
 
-async def next_step(ctx: Ctx, session: QuizSession) -> AsyncIterator[Reply | QuizPrompt]:
+async def next_step(ctx: Ctx[Needs], session: QuizSession) -> AsyncIterator[Reply | QuizPrompt]:
     """The next question of the session, or its summary when it is done."""
-    records, model, now = ctx.core.records, ctx.core.model, datetime.now(UTC)
-    assert model is not None
+    records, model, now = ctx.services.records, ctx.services.model, datetime.now(UTC)
     bank = await records.items("published")
     due = await records.due_items(ctx.user.id, now)
     focus = set(session.focus) if session.focus else None
@@ -161,38 +166,38 @@ async def next_step(ctx: Ctx, session: QuizSession) -> AsyncIterator[Reply | Qui
         return
     session = await records.set_current(session.id, question.id, now)
     if question.kind == "short":
-        await records.update_user(ctx.user.id, pending=json.dumps({"quiz": session.id}))
+        await set_step(ctx, AwaitingQuizAnswer(session.id))
     yield _prompt(ctx, session, question)
 
 
-def _prompt(ctx: Ctx, session: QuizSession, q: Question) -> QuizPrompt:
-    model = ctx.core.model
-    titles = " · ".join(model.competencies[c].title(q.lang) for c in q.competencies if model)
+def _prompt(ctx: Ctx[Needs], session: QuizSession, q: Question) -> QuizPrompt:
+    model = ctx.services.model
+    titles = " · ".join(model.competencies[c].title(q.lang) for c in q.competencies)
     text = f"{len(session.asked)}/{session.size} · {titles}\n\n{q.stem}"
     sid, letters = session.id, string.ascii_uppercase
     listing = "\n".join(f"{letters[i]}. {o}" for i, o in enumerate(q.options))
+    rows: tuple[tuple[Button, ...], ...]
     if q.kind == "short":
         body, rows = f"{text}\n\n{ctx.say('type_answer', T)}", ()
     elif q.kind == "multiple":
         body = f"{text}\n\n{listing}\n{ctx.say('pick_all', T)}"
-        toggles = [(letters[i], f"qt:{sid}:{q.id}:{i}") for i in range(len(q.options))]
-        rows = buttons(toggles, [(ctx.say("submit", T), f"qd:{sid}:{q.id}")])
+        toggles = [(letters[i], press("qt", sid, q.id, i)) for i in range(len(q.options))]
+        rows = buttons(toggles, [(ctx.say("submit", T), press(SUBMIT, sid, q.id))])
     else:
         truefalse = q.kind == "truefalse"
         body = text if truefalse else f"{text}\n\n{listing}"
         labels = list(q.options) if truefalse else list(letters[: len(q.options)])
-        rows = buttons([(label, f"qa:{sid}:{q.id}:{i}") for i, label in enumerate(labels)])
+        rows = buttons([(label, press("qa", sid, q.id, i)) for i, label in enumerate(labels)])
     poll = q.fits_poll and len(text) <= POLL_QUESTION_CHARS
     return QuizPrompt(
         sid, q.id, text, body, q.options, rows, poll, q.answer, q.explanation, lang=ctx.lang
     )
 
 
-async def summary(ctx: Ctx, session: QuizSession) -> Reply:
+async def summary(ctx: Ctx[Needs], session: QuizSession) -> Reply:
     """The score, each competency touched as a level in words against its target, what the
     levels mean, and what to do next (buttons for progress and another round)."""
-    records, model = ctx.core.records, ctx.core.model
-    assert model is not None
+    records, model = ctx.services.records, ctx.services.model
     await records.finish_session(session.id)
     attempts = [a for a in await records.attempts_of(ctx.user.id) if a.session_id == session.id]
     score = sum(a.correct for a in attempts)
@@ -219,5 +224,7 @@ async def summary(ctx: Ctx, session: QuizSession) -> Reply:
         lines.append(ctx.say("next_gap", T, title=max(gaps)[1]))
     else:
         lines.append(ctx.say("next_done", T))
-    rows = buttons([(ctx.say("see_progress", T), "prog:"), (ctx.say("again", T), "quiz:")])
+    rows = buttons(
+        [(ctx.say("see_progress", T), press("prog")), (ctx.say("again", T), press("quiz"))]
+    )
     return ctx.reply("\n".join(lines), kind="info", buttons=rows)

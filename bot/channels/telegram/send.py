@@ -11,11 +11,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.telegram.render import plain_text
+from bot.channels.telegram.render import plain_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,13 +44,18 @@ async def _retrying(what: str, call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def send(
-    bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None, **kwargs
+    bot: Bot,
+    chat_id: int,
+    html: str,
+    markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
 ) -> Message | None:
-    """Send HTML; if Telegram rejects the markup, send the same words as plain text."""
+    """Send HTML (as a reply to message `reply_to`, if given); if Telegram rejects the markup,
+    send the same words as plain text."""
 
     def attempt(text: str, parse_mode: str | None) -> Callable[[], Awaitable[Message]]:
         return lambda: bot.send_message(
-            chat_id, text, parse_mode=parse_mode, reply_markup=markup, **kwargs
+            chat_id, text, parse_mode=parse_mode, reply_markup=markup, reply_to_message_id=reply_to
         )
 
     return await _with_fallback("sendMessage", html, attempt)

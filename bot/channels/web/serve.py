@@ -8,10 +8,10 @@ import logging
 from aiohttp import web
 
 from bot.bootstrap import StartupError
+from bot.channels.web.app import AccessLog, make_app
+from bot.channels.web.base import WebOptions
 from bot.core import ChatCore
 from bot.settings import Settings
-from bot.web.app import AccessLog, make_app
-from bot.web.base import WebOptions
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from bot.core import RANK
-from bot.web.base import CSRF, USER, client_address, console, message, render
+from bot.channels.web.base import CSRF, USER, client_address, console, message, render
+from knowledge.people import may
 from knowledge.records import SigninError
 from knowledge.vocabulary import Lang
 
@@ -41,13 +41,15 @@ def guard(role: str) -> Callable[[Handler], Handler]:
         async def guarded(request: web.Request) -> web.StreamResponse:
             session = request.cookies.get(SESSION, "")
             user = (
-                await console(request).core.records.web_session_user(session) if session else None
+                await console(request).core.services.records.web_session_user(session)
+                if session
+                else None
             )
             if user is None:
                 return message(request, "signin_needed", 401)
             request[USER] = user
-            if RANK[user.role] < RANK[role]:
-                staff = RANK[user.role] >= RANK["instructor"]
+            if not may(user.role, role):
+                staff = may(user.role, "instructor")
                 return message(request, "admins_only" if staff else "staff_only", 403)
             request[CSRF] = csrf_token(session)
             if request.method == "POST" and not await _csrf_ok(request):
@@ -82,11 +84,11 @@ async def signin_page(request: web.Request) -> web.StreamResponse:
         return message(request, "signin_throttled", 429, minutes=wait)
     token = request.query.get("token", "")
     try:
-        user_id = await state.core.records.check_signin(token)
+        user_id = await state.core.services.records.check_signin(token)
     except SigninError as error:
         throttle.failed(where)
         return message(request, f"signin_{error.reason}", 400 if error.reason == "unknown" else 410)
-    person = await state.core.records.user(user_id)
+    person = await state.core.services.records.user(user_id)
     if person is None:
         return message(request, "signin_unknown", 400)
     form = secrets.token_urlsafe(24)
@@ -107,16 +109,16 @@ async def signin(request: web.Request) -> web.StreamResponse:
     if not hmac.compare_digest(str(form.get("csrf", "")), request.cookies.get(SIGNIN, "-")):
         return message(request, "csrf", 403)
     try:
-        user_id = await state.core.records.use_signin(str(form.get("token", "")))
+        user_id = await state.core.services.records.use_signin(str(form.get("token", "")))
     except SigninError as error:
         throttle.failed(where)
         return message(request, f"signin_{error.reason}", 400 if error.reason == "unknown" else 410)
-    person = await state.core.records.user(user_id)
-    if person is None or RANK[person.role] < RANK["instructor"]:
+    person = await state.core.services.records.user(user_id)
+    if person is None or not may(person.role, "instructor"):
         return message(request, "staff_only", 403)
     hours = state.options.session_hours
     until = datetime.now(UTC) + timedelta(hours=hours)
-    session = await state.core.records.open_web_session(person.id, until)
+    session = await state.core.services.records.open_web_session(person.id, until)
     response = web.Response(status=303, headers={"Location": "/materials"})
     response.set_cookie(SESSION, session, **_cookie(request, hours * 3600, "/"))
     response.del_cookie(SIGNIN, path="/signin")
@@ -126,7 +128,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 async def signout(request: web.Request) -> web.StreamResponse:
     """POST /signout (CSRF-checked like every form): the session ends here and now."""
     session = request.cookies.get(SESSION, "")
-    await console(request).core.records.close_web_session(session)
+    await console(request).core.services.records.close_web_session(session)
     response = message(request, "signed_out")
     response.del_cookie(SESSION, path="/")
     return response

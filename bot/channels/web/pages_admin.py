@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.channels.web.auth import guard
+from bot.channels.web.base import USER, console, deliver, lang_of, message, render
 from bot.events import Incoming, Notice, Reply
 from bot.texts import CATEGORIES, category_name, role_name
-from bot.web.auth import guard
-from bot.web.base import USER, console, deliver, lang_of, message, render
-from knowledge.records import ROLES
+from knowledge.people import ROLES
 
 
 async def _as_command(request: web.Request, **event) -> list[str]:
@@ -35,7 +35,7 @@ async def people(request: web.Request) -> web.StreamResponse:
 
 
 async def _people(request: web.Request, said: list[str]) -> web.StreamResponse:
-    records, lang = console(request).core.records, lang_of(request)
+    records, lang = console(request).core.services.records, lang_of(request)
     cohort = request.query.get("cohort", "").strip() or None
     users = await records.users(cohort=cohort)
     active = await records.last_active()
@@ -55,7 +55,7 @@ async def change_role(request: web.Request) -> web.StreamResponse:
 
 @guard("admin")
 async def confirm_remove(request: web.Request) -> web.StreamResponse:
-    target = await console(request).core.records.user(_id(request))
+    target = await console(request).core.services.records.user(_id(request))
     if target is None:
         return message(request, "no_user", 404)
     return render(request, "user_remove.html", target=target)
@@ -73,7 +73,7 @@ async def invites(request: web.Request) -> web.StreamResponse:
 
 
 async def _invites(request: web.Request, said: list[str]) -> web.StreamResponse:
-    active = await console(request).core.records.invites(active_only=True)
+    active = await console(request).core.services.records.invites(active_only=True)
     lang = lang_of(request)
     categories = [(c, category_name(c, lang)) for c in CATEGORIES]
     roles = [(r, role_name(r, lang)) for r in ROLES]

@@ -34,6 +34,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram import render
+from bot.channels.telegram.menu import set_menus, set_role_menu, staff
+from bot.channels.telegram.send import (
+    edit,
+    quietly,
+    send,
+    send_document,
+    send_photo,
+    send_quiz_poll,
+)
 from bot.core import ChatCore
 from bot.events import (
     Document,
@@ -49,11 +59,8 @@ from bot.events import (
     Typing,
     Upload,
 )
-from bot.telegram import render
-from bot.telegram.menu import set_menus, set_role_menu, staff
-from bot.telegram.send import edit, quietly, send, send_document, send_photo, send_quiz_poll
 from bot.texts import say
-from knowledge.vocabulary import Lang
+from knowledge.vocabulary import Lang, as_lang
 
 log = logging.getLogger(__name__)
 EDIT_INTERVAL = 1.0  # seconds between edits of one message (Telegram's pace for a chat)
@@ -93,9 +100,10 @@ class TelegramChannel:
         if o.base_file_url:
             builder = builder.base_file_url(o.base_file_url)
         if o.max_rate:
-            builder = builder.rate_limiter(
-                AIORateLimiter(overall_max_rate=o.max_rate, max_retries=3)
-            )
+            limiter = AIORateLimiter(overall_max_rate=o.max_rate, max_retries=3)
+            # PTB's builder is typed for a limiter that takes no per-call arguments (None);
+            # AIORateLimiter takes an optional retry count (int): the same protocol at run time.
+            builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
         app = builder.build()
         app.add_handler(TypeHandler(Update, self._once), group=-1)
         app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, self._on_text))
@@ -109,7 +117,7 @@ class TelegramChannel:
     async def started(self, app: Application) -> None:
         """After the bot is initialised: learn its name, set the menus."""
         self.username = app.bot.username
-        self.core.invite_link = lambda code: f"https://t.me/{self.username}?start={code}"
+        self.core.services.invite_link = lambda code: f"https://t.me/{self.username}?start={code}"
         bot = app.bot
 
         async def push(chat_id: int, items: AsyncIterator[Out]) -> None:
@@ -118,7 +126,7 @@ class TelegramChannel:
         async def set_menu(chat_id: int, role: str | None, lang: Lang) -> None:
             await set_role_menu(bot, chat_id, role, lang)
 
-        self.core.push, self.core.set_menu = push, set_menu
+        self.core.services.push, self.core.services.set_menu = push, set_menu
         await set_menus(bot, await staff(self.core))
 
     # -- updates in ---------------------------------------------------------------------
@@ -127,8 +135,8 @@ class TelegramChannel:
         first of a burst gets one line saying so (in a private chat only: in a group it may not
         have been meant for the bot); a press always gets its spinner stopped."""
         who = _who(update)
-        known = await self.core.records.user(who["user_id"])
-        lang = (known.lang if known else None) or who["lang"] or "zh"
+        known = await self.core.services.records.user(who["user_id"])
+        lang = as_lang(known.lang if known else None) or as_lang(who["lang"]) or "zh"
         text = say("busy", lang)
         if update.callback_query:
             query = update.callback_query
@@ -138,7 +146,7 @@ class TelegramChannel:
 
     async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An update delivered twice (a restart, a redelivery) is handled once."""
-        if not await self.core.records.claim_update(update.update_id):
+        if not await self.core.services.records.claim_update(update.update_id):
             log.info("update %s was already handled", update.update_id)
             raise ApplicationHandlerStop
 
@@ -266,7 +274,6 @@ class TelegramChannel:
         """Show partials and progress by editing one live message, then the replies."""
         live: Message | None = None
         last_edit = 0.0
-        extra = {"reply_to_message_id": reply_to} if reply_to else {}
         async for item in items:
             if isinstance(item, Notice):
                 await send(bot, item.user_id, render.escape(item.text))
@@ -287,7 +294,7 @@ class TelegramChannel:
                 continue
             if isinstance(item, Partial | Progress):
                 if live is None:
-                    live = await send(bot, chat_id, render.escape(item.text), **extra)
+                    live = await send(bot, chat_id, render.escape(item.text), reply_to=reply_to)
                     last_edit = time.monotonic()
                 elif time.monotonic() - last_edit >= EDIT_INTERVAL:
                     await edit(bot, chat_id, live.message_id, render.escape(item.text))
@@ -303,7 +310,7 @@ class TelegramChannel:
                         await asyncio.sleep(max(0.0, last_edit + EDIT_INTERVAL - time.monotonic()))
                     await edit(bot, chat_id, target.message_id, part, buttons)
                 else:
-                    await send(bot, chat_id, part, buttons, **extra)
+                    await send(bot, chat_id, part, buttons, reply_to)
             live = None
 
     async def _ask(self, bot, chat_id: int, prompt: QuizPrompt) -> None:
@@ -336,11 +343,11 @@ class FairUpdates(BaseUpdateProcessor):
         self._lanes: dict[int, _Lane] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None:
+        if not isinstance(update, Update) or update.effective_user is None:
             async with self._slots:
                 await coroutine
             return
+        user = update.effective_user
         lane = self._lanes.setdefault(user.id, _Lane())
         if lane.queued > self._waiting:  # one in hand and `waiting` in line already
             close = getattr(coroutine, "close", None)
@@ -348,7 +355,7 @@ class FairUpdates(BaseUpdateProcessor):
                 close()  # never started: nothing to clean up
             first, lane.told = not lane.told, True
             try:
-                await self._skipped(update, first)  # type: ignore[arg-type]
+                await self._skipped(update, first)
             except Exception:
                 log.exception("telling user %s their update was skipped failed", user.id)
             return

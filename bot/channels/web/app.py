@@ -8,8 +8,7 @@ import logging
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.core import ChatCore
-from bot.web import (
+from bot.channels.web import (
     auth,
     pages_admin,
     pages_answer,
@@ -17,7 +16,8 @@ from bot.web import (
     pages_materials,
     pages_questions,
 )
-from bot.web.base import CONSOLE, HERE, Console, Throttle, WebOptions
+from bot.channels.web.base import CONSOLE, HERE, Console, Throttle, WebOptions
+from bot.core import ChatCore
 
 log = logging.getLogger(__name__)
 HEADERS = {

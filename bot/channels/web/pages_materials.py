@@ -10,10 +10,10 @@ from pathlib import Path
 
 from aiohttp import BodyPartReader, web
 
+from bot.channels.web.auth import MULTIPART, guard
+from bot.channels.web.base import console, lang_of, message, render
 from bot.flows.materials import T, ingesting, remove_document
 from bot.texts import say
-from bot.web.auth import MULTIPART, guard
-from bot.web.base import console, lang_of, message, render
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
 from knowledge.answering.models import DocumentInfo
@@ -93,7 +93,7 @@ async def _one(request: web.Request, part: BodyPartReader, folder: Path, limit: 
                 return Line(name, False, text)
             out.write(chunk)
     result: FileResult | None = None
-    async for item in ingesting(console(request).core, path, name):
+    async for item in ingesting(console(request).core.services, path, name):
         if isinstance(item, FileResult):
             result = item
     assert result is not None
@@ -137,7 +137,7 @@ async def confirm_remove(request: web.Request) -> web.StreamResponse:
 
 @guard("instructor")
 async def remove(request: web.Request) -> web.StreamResponse:
-    doc = await remove_document(console(request).core, request.match_info["doc_id"])
+    doc = await remove_document(console(request).core.services, request.match_info["doc_id"])
     if doc is None:
         return message(request, "no_document", 404)
     text = say("removed", lang_of(request), T, title=doc.title)
@@ -145,13 +145,13 @@ async def remove(request: web.Request) -> web.StreamResponse:
 
 
 def _store(request: web.Request):
-    ingestor = console(request).core.ingestor
+    ingestor = console(request).core.services.ingestor
     assert ingestor is not None, "the console needs an ingestor"
     return ingestor.store
 
 
 def _t(request: web.Request, key: str) -> str:
-    from bot.web.texts import W
+    from bot.channels.web.texts import W
 
     return say(key, lang_of(request), W, n=console(request).options.max_files)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 
 from aiohttp import web
 
-from bot.web.auth import guard
-from bot.web.base import console, render
+from bot.channels.web.auth import guard
+from bot.channels.web.base import console, render
 from knowledge.answering.gate import Decision, Evidence
 from knowledge.answering.models import Citation
 from knowledge.answering.tutor import Trace, trace
@@ -50,15 +50,13 @@ async def try_answer(request: web.Request) -> web.StreamResponse:
 
 
 async def _try(request: web.Request, question: str) -> Tried:
-    core = console(request).core
-    tutor = core.tutor
+    services = console(request).core.services
+    tutor = services.tutor
     traced = await trace(tutor, question)
     k = tutor.retriever.settings.passages
     top = replace(traced.retrieved, passages=traced.retrieved.passages[:k])
     decision = await asyncio.to_thread(tutor.gate.decide, top)  # what the tutor's gate saw
-    canonical = None
-    if core.canonical is not None:
-        canonical = await asyncio.to_thread(core.canonical.match, question)
+    canonical = await asyncio.to_thread(services.canonical.match, question)
     answer = traced.answer
     cited = [c for c in answer.citations if f"[{c.n}]" in answer.answer]
     further = [c for c in answer.citations if c not in cited]

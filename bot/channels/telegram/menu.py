@@ -50,10 +50,14 @@ def commands(role: str, lang: Lang) -> list[BotCommand]:
 
 async def staff(core) -> list[tuple[int, str, Lang]]:
     """(chat, role, language) of every instructor and admin, for their menus at start-up."""
-    people = [u for role in ("instructor", "admin") for u in await core.records.users(role=role)]
+    people = [
+        u for role in ("instructor", "admin") for u in await core.services.records.users(role=role)
+    ]
     found = [(u.id, u.role, "en" if u.lang == "en" else "zh") for u in people]
     known = {chat for chat, _, _ in found}
-    return found + [(a, "admin", "zh") for a in sorted(core.policy.admin_ids) if a not in known]
+    return found + [
+        (a, "admin", "zh") for a in sorted(core.services.policy.admin_ids) if a not in known
+    ]
 
 
 async def set_menus(bot, people: Sequence[tuple[int, str, Lang]] = ()) -> None:
