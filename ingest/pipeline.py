@@ -32,7 +32,8 @@ class FileResult:
     path: Path
     status: Status
     doc: DocumentInfo | None = None
-    error: str | None = None
+    error: str | None = None  # the English line (CLI, logs)
+    reason: str | None = None  # why it failed, as a code the text tables render
 
     def line(self) -> str:
         if self.error:
@@ -82,7 +83,7 @@ class Ingestor:
                 error = (
                     f"{path.name}: same file name as {seen[path.name]} in this batch; rename one"
                 )
-                results.append(FileResult(path, "failed", error=error))
+                results.append(FileResult(path, "failed", error=error, reason="same_name"))
                 continue
             seen[path.name] = path
             results.append(self.ingest_file(path, show_progress=show_progress))
@@ -115,9 +116,10 @@ class Ingestor:
                 return FileResult(path, "unchanged", current)
             info = self._index(path, name, source_hash, show_progress, progress)
         except MaterialError as error:
-            return FileResult(path, "failed", error=str(error))
+            return FileResult(path, "failed", error=str(error), reason=error.code)
         except OSError as error:
-            return FileResult(path, "failed", error=f"{name}: cannot read ({error.strerror})")
+            error_line = f"{name}: cannot read ({error.strerror})"
+            return FileResult(path, "failed", error=error_line, reason="unreadable")
         return FileResult(path, "replaced" if current else "added", info)
 
     def _index(

@@ -22,6 +22,10 @@ class StdTutorError(Exception):
 
 
 class MaterialError(StdTutorError):
+    """`code` names the reason for the text tables (shown in the person's language);
+    `reason` and `detail` make the English line of the CLI and the logs."""
+
+    code = "unreadable"
     reason = "cannot be loaded"
 
     def __init__(self, path: str | Path, detail: str = "") -> None:
@@ -39,30 +43,37 @@ class MaterialError(StdTutorError):
 
 
 class UnsupportedType(MaterialError):
+    code = "unsupported_type"
     reason = "unsupported file type"
 
 
 class TooLarge(MaterialError):
+    code = "too_large"
     reason = "file is too large"
 
 
 class TooDemanding(MaterialError):
+    code = "too_demanding"
     reason = "reading it needs more memory or time than allowed"
 
 
 class CorruptFile(MaterialError):
+    code = "corrupt"
     reason = "file is damaged or not what its name says"
 
 
 class EncryptedFile(MaterialError):
+    code = "encrypted"
     reason = "file is password-protected"
 
 
 class EmptyDocument(MaterialError):
+    code = "empty"
     reason = "no text could be extracted"
 
 
 class UnreadableEncoding(MaterialError):
+    code = "encoding"
     reason = "text encoding is not readable (use UTF-8)"
 
 

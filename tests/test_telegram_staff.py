@@ -88,6 +88,7 @@ async def test_bad_uploads_get_a_clear_reason(staff_bot):
     bot.api.add_file("f-bad", b"%PDF-1.7\nthis is not really a PDF")
     [status] = await _upload(bot, INSTRUCTOR, "f-bad", "broken.pdf", 31)
     assert "没能加载" in status["text"] and "broken.pdf" in status["text"]
+    assert "已损坏" in status["text"] and "damaged" not in status["text"]  # one language
 
     big = 25 * 1024 * 1024
     bot.api.add_file("f-big", b"x", size=big)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.conversation import press
 from bot.events import Progress, Reply, Upload
 from bot.flows import Ctx, Flow, Route, buttons
+from bot.texts import say
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult, Ingestor
 from ingest.questions import ImportReport, import_file
@@ -19,7 +20,7 @@ from knowledge.answering.glossary import pack_files
 from knowledge.answering.models import DocumentInfo
 from knowledge.learning.model import CompetencyModel
 from knowledge.records import Records
-from knowledge.vocabulary import MB
+from knowledge.vocabulary import MB, Lang
 
 if TYPE_CHECKING:
     from bot.services import Policy
@@ -70,7 +71,36 @@ T = {
         "没能下载 {name}，请重新发送。",
         "Couldn't download {name}; please send it again.",
     ),
-    "failed": ("没能加载：{error}", "Couldn't load it: {error}"),
+    "failed": ("没能加载 {name}：{why}", "Couldn't load it: {error}"),
+    # why a file failed, by `MaterialError.code` (English readers get the pipeline's line,
+    # which names the same reason with its details)
+    "why_unsupported_type": ("不支持这种文件类型。", "That file type isn't supported."),
+    "why_too_large": ("文件太大，超过了上限。", "The file is over the size limit."),
+    "why_too_demanding": (
+        "读取它需要的内存或时间超出了允许的范围。",
+        "Reading it needs more memory or time than allowed.",
+    ),
+    "why_corrupt": (
+        "文件已损坏，或与扩展名所说的格式不符。",
+        "The file is damaged or not what its name says.",
+    ),
+    "why_encrypted": (
+        "文件有密码保护，请先去掉密码。",
+        "The file is password-protected; remove the password first.",
+    ),
+    "why_empty": (
+        "没有提取到任何文字（扫描件请先做文字识别）。",
+        "No text could be extracted (run text recognition on a scan first).",
+    ),
+    "why_encoding": (
+        "文字编码无法识别，请另存为 UTF-8。",
+        "Its text encoding is not readable; save it as UTF-8.",
+    ),
+    "why_same_name": (
+        "同一批里有同名文件，请改名。",
+        "Another file in this batch has the same name; rename one.",
+    ),
+    "why_unreadable": ("文件无法读取。", "The file cannot be read."),
     "added": ("已加入", "Added"),
     "replaced": ("已替换", "Replaced"),
     "unchanged": ("内容未变，无需更新", "Unchanged, nothing to do"),
@@ -203,9 +233,17 @@ async def _ingest(
     yield result
 
 
+def failure(result: FileResult, lang: Lang) -> str:
+    """Why a file could not be loaded, in `lang`: the reason from the text tables in Chinese,
+    the pipeline's own line (with its details) in English."""
+    key = f"why_{result.reason}"
+    why = say(key if key in T else "why_unreadable", lang, T)
+    return say("failed", lang, T, name=result.path.name, why=why, error=result.error or why)
+
+
 def _summary(ctx: Ctx[Needs], result: FileResult) -> Reply:
     if result.status == "failed" or result.doc is None:
-        return ctx.reply(ctx.say("failed", T, error=result.error), kind="error")
+        return ctx.reply(failure(result, ctx.lang), kind="error")
     d = result.doc
     status = ctx.say(result.status, T)
     text = ctx.say(

@@ -12,7 +12,7 @@ from aiohttp import BodyPartReader, web
 
 from bot.channels.web.auth import MULTIPART, guard
 from bot.channels.web.base import console, lang_of, message, render
-from bot.flows.materials import T, ingesting, remove_document
+from bot.flows.materials import T, failure, ingesting, remove_document
 from bot.texts import say
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
@@ -107,7 +107,7 @@ async def _drain(part: BodyPartReader) -> None:
 
 def _line(lang, name: str, result: FileResult) -> Line:
     if result.status == "failed" or result.doc is None:
-        return Line(name, False, say("failed", lang, T, error=result.error))
+        return Line(name, False, failure(result, lang))
     d = result.doc
     status = say(result.status, lang, T)
     text = say("summary", lang, T, status=status, title=d.title, doc=d.doc, chunks=d.chunks,
