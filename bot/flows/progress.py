@@ -10,7 +10,6 @@ from typing import Protocol
 from bot.events import Photo, Reply
 from bot.flows import Ctx, Flow, Route
 from knowledge.answering.tutor import Tutor
-from knowledge.learning import charts
 from knowledge.learning.mastery import START
 from knowledge.learning.model import CompetencyModel
 from knowledge.records import Records
@@ -57,6 +56,8 @@ async def progress(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Photo]:
     targets = model.profile(ctx.user.category)
     mastery = {c: scores.get(c, START) for c in targets}
     touched = {c: s for c, s in scores.items() if c in targets}
+    from knowledge.learning import charts  # matplotlib: loaded when a chart is drawn
+
     png = await asyncio.to_thread(charts.progress_png, model, ctx.user.category, touched, ctx.lang)
     gaps = sorted(((t - mastery[c], c) for c, t in targets.items() if t), reverse=True)
     if not gaps or gaps[0][0] <= 0:

@@ -9,7 +9,6 @@ from typing import Protocol
 
 from bot.events import Document, Photo, Reply
 from bot.flows import Ctx, Flow, Route
-from knowledge.learning import charts
 from knowledge.learning.exports import export_file
 from knowledge.learning.model import CompetencyModel
 from knowledge.learning.reports import cohort_report, format_report
@@ -48,6 +47,8 @@ async def report(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Photo]:
     yield ctx.reply(format_report(result, model, ctx.lang), kind="info")
     rows = result.heat_rows()
     if rows:
+        from knowledge.learning import charts  # matplotlib: loaded when a chart is drawn
+
         png = await asyncio.to_thread(charts.heatmap_png, model, rows, ctx.lang)
         yield Photo(png, cohort or ctx.say("everyone", T), ctx.lang)
 
