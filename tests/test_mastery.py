@@ -94,10 +94,13 @@ def test_a_card_round_trips_through_json_and_is_deterministic():
 TARGETS = {"c1": 3, "c2": 4}
 
 
-def pick(bank, mastery=None, *, asked=(), due=(), lang="en", focus=None, targets=TARGETS):
+def pick(
+    bank, mastery=None, *, asked=(), due=(), lang="en", focus=None, targets=TARGETS, previous=()
+):
     chosen = next_question(
-        bank, targets, mastery or {}, asked=set(asked), due=list(due), lang=lang, focus=focus
-    )
+        bank, targets, mastery or {}, asked=set(asked), due=list(due), lang=lang, focus=focus,
+        previous=set(previous),
+    )  # fmt: skip
     return chosen.id if chosen else None
 
 
@@ -153,3 +156,21 @@ def test_the_trainees_language_is_preferred_but_not_required():
     assert pick(bank, lang="en") == "en"
     assert pick(bank, lang="zh", asked={"zh"}) == "en"
     assert pick(bank, lang=None) == "en"  # id order decides
+
+
+def test_the_previous_sessions_questions_are_not_asked_again_unless_due():
+    bank = [question("a"), question("b"), question("c", ("c2",))]
+    assert pick(bank) == "c"  # the widest gap, c2
+    assert pick(bank, previous={"c"}) == "a"  # asked last session: another competency's item
+    assert pick(bank, previous={"c"}, due=["c"]) == "c"  # due for review: asked anyway
+    assert pick(bank, previous={"a", "c"}) == "b"
+
+
+def test_the_previous_sessions_questions_come_back_only_when_nothing_else_is_left():
+    bank = [question("a"), question("b"), question("c", ("c2",))]
+    assert pick(bank, previous={"a", "b", "c"}) == "c"  # a session is never started empty
+    assert pick(bank, asked={"a"}, previous={"b", "c"}) in {"b", "c"}
+    asked: list[str] = []
+    while (chosen := pick(bank, asked=asked, previous={"a", "c"})) is not None:
+        asked.append(chosen)
+    assert asked == ["b", "c", "a"]  # the fresh one first, then the repeats

@@ -196,6 +196,19 @@ async def test_a_wrong_answer_is_due_again_within_a_day(records: Records):
     assert await records.due_items(1, now + timedelta(days=30)) == ["a", "c"]
 
 
+async def test_the_last_session_is_the_latest_that_asked_anything(records: Records):
+    await ready(records, 1, 2)
+    assert await records.last_session(1) is None
+    first = await ask(records, item_id="a")
+    second = await ask(records, item_id="b")
+    empty = (await records.start_session(1, 3)).id  # nothing asked in it yet
+    await ask(records, user_id=2, item_id="c")  # someone else's
+    assert (await records.last_session(1)).id == second
+    assert (await records.last_session(1, before=empty)).asked == ("b",)
+    assert (await records.last_session(1, before=second)).id == first
+    assert await records.last_session(1, before=first) is None
+
+
 async def test_polls_are_kept_by_id(records: Records):
     await ready(records)
     quiz = await ask(records)

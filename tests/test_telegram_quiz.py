@@ -24,12 +24,14 @@ async def current_question(bot) -> tuple[str, dict]:
     """The question just asked: ("poll", sendPoll call params) or ("buttons", message)."""
     session = await bot.core.services.records.open_session(ANN)
     assert session is not None and session.current, "no question is waiting"
+    stem = (await bot.core.services.records.item(session.current)).stem
     polls = [c for c in bot.api.calls if c.method == "sendPoll" and c.ok]
-    if polls and polls[-1].result["poll"]["question"].endswith(
-        (await bot.core.services.records.item(session.current)).stem
-    ):
+    if polls and polls[-1].result["poll"]["question"].endswith(stem):
         return "poll", polls[-1].result
-    return "buttons", bot.api.sent(ANN)[-1]
+    # the latest message asking it (a late answer to an older question may have come since)
+    asking = [m for m in bot.api.sent(ANN) if stem in (m.get("text") or "")]
+    assert asking, f"no message asks {session.current}"
+    return "buttons", asking[-1]
 
 
 async def answer(bot, right: bool) -> list[dict]:
@@ -173,6 +175,21 @@ async def test_a_quiz_with_no_questions_left_says_so(bot):
         await bot.core.services.records.set_item_status(item.id, "retired")
     [reply] = await bot.say(ANN, "/quiz")
     assert "暂时没有可做的题目" in reply["text"]
+
+
+async def test_the_next_quiz_asks_other_questions_than_the_last_one(bot):
+    shown = []
+    for _ in range(2):
+        await bot.say(ANN, "/quiz 3")
+        asked = []
+        for _ in range(3):
+            how, where = await current_question(bot)
+            asked.append(where["poll"]["question"] if how == "poll" else where["text"])
+            await answer(bot, True)
+        shown.append([re.sub(r"^\d+/\d+ · ", "", text) for text in asked])  # less "1/3 · "
+    first, second = shown
+    assert len(set(first)) == 3 and len(set(second)) == 3
+    assert not set(first) & set(second), (first, second)
 
 
 def _yesterday() -> datetime:

@@ -1,5 +1,8 @@
 """Which question to ask next: due reviews first, then the widest gap to a target level.
 
+A question asked in the trainee's previous session is not asked again in the next one unless
+it is due for review: consecutive sessions practise the same competencies on other items.
+
 Deterministic: the same bank, targets, mastery and session state always give the same
 question, so a quiz can be replayed and tested.
 """
@@ -7,7 +10,7 @@ question, so a quiz can be replayed and tested.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from .mastery import START
 from .questions import Question
@@ -58,16 +61,23 @@ def next_question(
     due: list[str],
     lang: str | None,
     focus: set[str] | None = None,
+    previous: Collection[str] = (),
 ) -> Question | None:
     """The next question of a session, or None when nothing is left to ask.
 
     `due` lists item ids due for review, most overdue first; `asked` the ids already asked
-    this session; `focus`, if given, the competencies the session is limited to.
+    this session; `focus`, if given, the competencies the session is limited to; `previous`
+    the ids asked in the user's previous session, asked again only when due.
     """
     available = _open(bank, asked, focus)
     for item_id in due:
         if item_id in available:
             return available[item_id]
+    # Only when every other question is used up does the previous session's come back: a
+    # small bank (or a narrow focus) then still fills the session, repeats last, rather than
+    # ending it early or starting it empty.
+    fresh = {i: q for i, q in available.items() if i not in previous}
+    available = fresh or available
     competency = _widest_gap(available.values(), targets, mastery)
     if competency is None:
         return None

@@ -128,6 +128,18 @@ class QuizRecords(StoreBase):
             row = await s.scalar(query)
             return row.record() if row else None
 
+    async def last_session(self, user_id: int, before: int | None = None) -> QuizSession | None:
+        """The user's latest session that asked anything, finished or not; with `before`, the
+        latest of those started before session `before`."""
+        query = select(QuizSessionRow).where(
+            QuizSessionRow.user_id == user_id, QuizSessionRow.asked != "[]"
+        )
+        if before is not None:
+            query = query.where(QuizSessionRow.id < before)
+        async with self._sessions() as s:
+            row = await s.scalar(query.order_by(QuizSessionRow.id.desc()).limit(1))
+            return row.record() if row else None
+
     async def session(self, session_id: int) -> QuizSession | None:
         async with self._sessions() as s:
             row = await s.get(QuizSessionRow, session_id)

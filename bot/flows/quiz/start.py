@@ -154,9 +154,11 @@ async def next_step(ctx: Ctx[Needs], session: QuizSession) -> AsyncIterator[Repl
     question = None
     if len(session.asked) < session.size:
         targets = model.profile(ctx.user.category)
+        last = await records.last_session(ctx.user.id, before=session.id)
         question = next_question(
-            bank, targets, mastery, asked=set(session.asked), due=due, lang=ctx.lang, focus=focus
-        )
+            bank, targets, mastery, asked=set(session.asked), due=due, lang=ctx.lang,
+            focus=focus, previous=set(last.asked) if last else set(),
+        )  # fmt: skip
     if question is None:
         if not session.asked:
             yield ctx.reply(ctx.say("no_questions", T), kind="info")
