@@ -209,6 +209,24 @@ async def test_the_last_session_is_the_latest_that_asked_anything(records: Recor
     assert await records.last_session(1, before=first) is None
 
 
+async def test_next_due_is_the_first_review_still_to_come(records: Records):
+    await ready(records)
+    now = datetime.now(UTC)
+    assert await records.next_due(1, now) is None
+    quiz = await ask(records, item_id="a")
+    await answer(records, quiz, "a", (1,))  # wrong: back within a day
+    await records.set_current(quiz, "c", datetime.now(UTC))
+    await answer(records, quiz, "c", "GB/T 1.1")  # right: later
+    soon = await records.next_due(1, now)
+    assert soon is not None and now < soon <= now + timedelta(days=1, minutes=1)
+    later = await records.next_due(1, now, ["c"])
+    assert later is not None and later > soon
+    assert await records.next_due(1, soon) == later  # due at `soon` is no longer to come
+    assert await records.next_due(1, now, []) is None
+    await records.set_item_status("c", "retired")
+    assert await records.next_due(1, soon) is None
+
+
 async def test_polls_are_kept_by_id(records: Records):
     await ready(records)
     quiz = await ask(records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -168,6 +169,64 @@ async def test_review_brings_back_what_was_missed_once_it_is_due(bot):
     await bot.say(ANN, "/review")
     session = await bot.core.services.records.open_session(ANN)
     assert session.current == missed and session.size == 1
+
+
+async def test_review_says_when_what_was_missed_is_due_in_the_trainees_language(bot):
+    records = bot.core.services.records
+    await bot.say(ANN, "/quiz 1")
+    missed = (await records.open_session(ANN)).current
+    await answer(bot, False)
+    due = await records.next_due(ANN, datetime.now(UTC), [missed])
+    when = due.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    [zh] = await bot.say(ANN, "/review")
+    assert zh["text"] == (
+        "现在还没有需要复习的题目。\n"
+        f"上一轮测验答错 1 题，从 {when}（Asia/Shanghai）起可以复习。\n"
+        "到时发送 /review 复习；现在可以发送 /quiz 做新题。"
+    )
+    await records.update_user(ANN, lang="en")
+    [en] = await bot.say(ANN, "/review")
+    assert en["text"] == (
+        "Nothing is due for review yet.\n"
+        f"Missed in your last quiz: 1, due for review from {when} (Asia/Shanghai).\n"
+        "Send /review then; /quiz gives you new questions now."
+    )
+    assert await records.open_session(ANN) is None  # no empty review was started
+
+
+async def test_review_says_when_the_next_one_is_due_after_a_quiz_without_mistakes(bot):
+    records = bot.core.services.records
+    await bot.say(ANN, "/quiz 1")
+    await answer(bot, True)
+    due = await records.next_due(ANN, datetime.now(UTC))
+    when = due.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    [reply] = await bot.say(ANN, "/review")
+    assert f"下一道复习题 {when}（Asia/Shanghai）到期。" in reply["text"]
+    assert "答错" not in reply["text"]
+
+
+async def test_review_starts_with_what_was_missed_in_the_last_session(bot):
+    records = bot.core.services.records
+    missed = []
+    for _ in range(2):
+        await bot.say(ANN, "/quiz 1")
+        missed.append((await records.open_session(ANN)).current)
+        await answer(bot, False)
+    earlier, last = missed
+    assert earlier != last
+    async with records.engine.begin() as conn:  # both due; the earlier miss the more overdue
+        for item, days in ((earlier, 2), (last, 1)):
+            at = datetime.now(UTC) - timedelta(days=days)
+            update = "UPDATE review_cards SET due_at = :t WHERE item_id = :i"
+            await conn.execute(text(update), {"t": at, "i": item})
+    await bot.say(ANN, "/review")
+    session = await records.open_session(ANN)
+    assert session.size == 2 and session.current == last
+    how, shown = await current_question(bot)
+    stem = (await records.item(last)).stem
+    assert stem in (shown["poll"]["question"] if how == "poll" else shown["text"])
+    await answer(bot, True)
+    assert (await records.open_session(ANN)).current == earlier
 
 
 async def test_a_quiz_with_no_questions_left_says_so(bot):

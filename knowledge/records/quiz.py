@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TypeVar
@@ -195,6 +195,23 @@ class QuizRecords(StoreBase):
         )
         async with self._sessions() as s:
             return list(await s.scalars(query))
+
+    async def next_due(
+        self, user_id: int, after: datetime, items: Collection[str] | None = None
+    ) -> datetime | None:
+        """When the user's first published item not yet due at `after` (one of `items`, if
+        given) is due for review; None when none is waiting."""
+        query = (
+            select(ReviewCardRow.due_at)
+            .join(QuizItemRow, QuizItemRow.id == ReviewCardRow.item_id)
+            .where(ReviewCardRow.user_id == user_id, ReviewCardRow.due_at > after)
+            .where(QuizItemRow.status == "published")
+        )
+        if items is not None:
+            query = query.where(ReviewCardRow.item_id.in_(list(items)))
+        async with self._sessions() as s:
+            found: datetime | None = await s.scalar(query.order_by(ReviewCardRow.due_at).limit(1))
+            return found
 
     async def attempts_of(self, user_id: int) -> list[Attempt]:
         """Every answer of the user, oldest first."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import string
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.conversation import AwaitingQuizAnswer, press
 from bot.events import Button, QuizPrompt, Reply
-from bot.flows import Ctx, account, buttons, progress, set_step
+from bot.flows import Ctx, account, buttons, local_time, progress, set_step
 from bot.flows.account import category_question
 from bot.flows.progress import level_words
 from bot.texts import category_name
@@ -18,9 +18,15 @@ from knowledge.learning.questions import POLL_QUESTION_CHARS, Question
 from knowledge.learning.select import next_question
 from knowledge.records import QuizSession
 
+if TYPE_CHECKING:
+    from bot.services import Policy
+
 
 class Needs(account.Needs, progress.Needs, Protocol):
-    """Quizzes read the bank, mastery and reviews, and quote a question's source clause."""
+    """Quizzes read the bank, mastery and reviews, and quote a question's source clause;
+    when a review is due is told on the alliance's clock (the policy's time zone)."""
+
+    policy: Policy
 
 
 SUBMIT = "qd"  # the button that submits a several-answers question (channels may press it)
@@ -35,6 +41,19 @@ T = {
     "nothing_due": (
         "现在没有需要复习的题目。发送 /quiz 做新题。",
         "Nothing is due for review. Send /quiz for new questions.",
+    ),
+    "nothing_due_yet": ("现在还没有需要复习的题目。", "Nothing is due for review yet."),
+    "missed_due_at": (
+        "上一轮测验答错 {n} 题，从 {when}（{zone}）起可以复习。",
+        "Missed in your last quiz: {n}, due for review from {when} ({zone}).",
+    ),
+    "next_due_at": (
+        "下一道复习题 {when}（{zone}）到期。",
+        "The next review is due at {when} ({zone}).",
+    ),
+    "review_then": (
+        "到时发送 /review 复习；现在可以发送 /quiz 做新题。",
+        "Send /review then; /quiz gives you new questions now.",
     ),
     "not_covered": (
         "题库里还没有这些资料的题目。",
@@ -94,12 +113,41 @@ async def start_quiz(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
 
 
 async def start_review(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
-    due = await ctx.services.records.due_items(ctx.user.id, datetime.now(UTC))
-    if not due:
+    """Due reviews, those missed in the last session first; when none is due, when the next
+    ones are (the last session's misses named), on the alliance's clock."""
+    records, now = ctx.services.records, datetime.now(UTC)
+    due = await records.due_items(ctx.user.id, now)
+    if due:
+        async for item in _begin(ctx, min(len(due), 10), [REVIEW]):
+            yield item
+        return
+    first = await records.next_due(ctx.user.id, now)
+    if first is None:
         yield ctx.reply(ctx.say("nothing_due", T), kind="info")
         return
-    async for item in _begin(ctx, min(len(due), 10), [REVIEW]):
-        yield item
+    missed = await _missed(ctx, await records.last_session(ctx.user.id))
+    missed_at = await records.next_due(ctx.user.id, now, missed) if missed else None
+    zone = ctx.services.policy.timezone
+    lines = [ctx.say("nothing_due_yet", T)]
+    if missed_at is not None:
+        when = local_time(ctx, missed_at)
+        lines.append(ctx.say("missed_due_at", T, n=len(missed), when=when, zone=zone))
+    if missed_at is None or first < missed_at:
+        lines.append(ctx.say("next_due_at", T, when=local_time(ctx, first), zone=zone))
+    lines.append(ctx.say("review_then", T))
+    yield ctx.reply("\n".join(lines), kind="info")
+
+
+async def _missed(ctx: Ctx[Needs], session: QuizSession | None) -> list[str]:
+    """The items answered wrongly in `session`, in the order they were asked."""
+    if session is None:
+        return []
+    wrong = {
+        a.item_id
+        for a in await ctx.services.records.attempts_of(ctx.user.id)
+        if a.session_id == session.id and not a.correct
+    }
+    return [i for i in session.asked if i in wrong]
 
 
 async def quiz_on_answer(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
@@ -147,14 +195,16 @@ async def next_step(ctx: Ctx[Needs], session: QuizSession) -> AsyncIterator[Repl
     records, model, now = ctx.services.records, ctx.services.model, datetime.now(UTC)
     bank = await records.items("published")
     due = await records.due_items(ctx.user.id, now)
+    last = await records.last_session(ctx.user.id, before=session.id)
     focus = set(session.focus) if session.focus else None
     if focus and REVIEW in focus:
         bank, focus = [q for q in bank if q.id in set(due)], None
+        missed = [i for i in await _missed(ctx, last) if i in set(due)]
+        due = missed + [i for i in due if i not in missed]  # what was just missed comes first
     mastery = {c: m.score for c, m in (await records.mastery(ctx.user.id)).items()}
     question = None
     if len(session.asked) < session.size:
         targets = model.profile(ctx.user.category)
-        last = await records.last_session(ctx.user.id, before=session.id)
         question = next_question(
             bank, targets, mastery, asked=set(session.asked), due=due, lang=ctx.lang,
             focus=focus, previous=set(last.asked) if last else set(),
