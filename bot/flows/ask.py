@@ -14,11 +14,22 @@ from bot.events import Button, Partial, Reply, Typing
 from bot.flows import Ctx, Flow, Route, buttons, local_time, waiting
 from bot.texts import say
 from knowledge.answering.canonical import CanonicalIndex
+from knowledge.answering.condense import is_follow_up
 from knowledge.answering.models import Answer, Citation
 from knowledge.answering.tutor import Delta, Tutor
 from knowledge.errors import BadQuestion
 from knowledge.records import Canonical
-from knowledge.vocabulary import detect_lang
+from knowledge.vocabulary import CJK, Lang, detect_lang, has_cjk
+
+T = {
+    "rephrase": (
+        "💡 只有几个字的问题我很难找准。试着问完整的一句话，例如“{word}是什么？”",
+        "💡 A word or two is hard for me to look up. Try a whole question, for example "
+        "“What is {word}?”",
+    ),
+}
+SHORT = 4  # at most this many CJK characters, or two words: too short to search well
+_EDGES = " \t\n?？!！。.,，、~…呢吗啊呀"  # punctuation and particles: not the question's words
 
 
 class Needs(waiting.Needs, Protocol):
@@ -91,7 +102,7 @@ async def _answer(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
     final: Answer | None = None
     written = ""
     try:
-        async for item in core.tutor.stream(text, history):
+        async for item in core.tutor.stream(text, history, _short_lang(ctx, text)):
             if isinstance(item, Delta):
                 written += item.text
                 yield Partial(written)
@@ -101,6 +112,10 @@ async def _answer(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
         yield ctx.reply(str(error), kind="error")
         return
     assert final is not None
+    shown = final.answer
+    follow_up = bool(history) and is_follow_up(text)  # read with the question before it
+    if final.abstained and not follow_up and (word := very_short(text)):
+        shown += "\n\n" + say("rephrase", final.lang, T, word=word)
     if final.written_by != "small_talk":  # "你好" is no context for the next question
         await core.records.remember_question(user.id, final.question, core.history_size)
     qid = await core.records.log_question(
@@ -113,12 +128,29 @@ async def _answer(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
         citations=[asdict(c) for c in final.citations],
     )
     yield Reply(
-        final.answer,
+        shown,
         list(final.citations),
         lang=final.lang,
         buttons=_answer_buttons(ctx, qid, bool(final.citations)),
         markdown=final.written_by == "llm",
     )
+
+
+def very_short(text: str) -> str:
+    """The question's words, less punctuation, when it is only a word or two ("ISO", "GB/T
+    1.1") or a few CJK characters ("标准化法"; each counts as half a word); "" when it is
+    longer. Greetings never get here: the tutor answers small talk without refusing."""
+    words = [w for w in CJK.sub(" ", text).split() if any(ch.isalnum() for ch in w)]
+    cjk = len(CJK.findall(text))
+    if not (words or cjk) or cjk + 2 * len(words) > SHORT:
+        return ""
+    return " ".join(text.strip(_EDGES).split())
+
+
+def _short_lang(ctx: Ctx[Needs], text: str) -> Lang | None:
+    """The asker's language for a word or two in Latin letters ("ISO", "GB/T 1.1"), which
+    says nothing of the language they read; None (the tutor decides from the text) otherwise."""
+    return ctx.lang if very_short(text) and not has_cjk(text) else None
 
 
 async def _serve_canonical(ctx: Ctx[Needs], canonical: Canonical) -> Reply:
