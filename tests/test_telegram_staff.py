@@ -17,6 +17,7 @@ from tests.telegram_harness import (
     INSTRUCTOR,
     TOKEN,
     button_data,
+    buttons,
     running_bot,
     until,
 )
@@ -81,6 +82,72 @@ async def test_an_instructor_uploads_lists_and_removes_material(staff_bot):
     assert "已移除" in bot.api.messages[(INSTRUCTOR, confirm["message_id"])]["text"]
     [refusal] = await bot.say(ANN, "实训为期多少周？")
     assert "十二周" not in refusal["plain_text"]
+
+
+async def test_feedback_is_one_paged_message_with_dismiss_beside_write(staff_bot):
+    bot, records = staff_bot, staff_bot.core.services.records
+    ids = [
+        await records.log_question(
+            user_id=ANN,
+            chat_id=ANN,
+            question=f"第{n}个没答上的问题？",
+            lang="zh",
+            answer="课程资料里没有找到这个问题的答案。",
+            abstained=True,
+            citations=[],
+        )  # fmt: skip
+        for n in range(1, 8)
+    ]
+    [listing] = await bot.say(INSTRUCTOR, "/feedback")  # one message, newest first
+    text = listing["text"]
+    assert text.startswith("待处理的问题：7 个（第 1/2 页）")
+    assert [n for n in range(1, 8) if f"第{n}个" in text] == [3, 4, 5, 6, 7]
+    assert text.index("1. ❓ 第7个") < text.index("5. ❓ 第3个")
+    rows = [[(b["text"], b["callback_data"]) for b in row] for row in buttons(listing)]
+    assert rows[0] == [("✍️ 1. 写标准答案", f"ans:{ids[6]}"), ("🗑 1. 忽略", f"fbx:{ids[6]}:0")]
+    assert rows[-1] == [("下一页 ›", "fbp:1")]
+
+    assert await bot.press(INSTRUCTOR, listing, "fbp:1") == []  # the same message, edited
+    page = bot.api.messages[(INSTRUCTOR, listing["message_id"])]
+    assert page["text"].startswith("待处理的问题：7 个（第 2/2 页）")
+    assert "6. ❓ 第2个" in page["text"] and "7. ❓ 第1个" in page["text"]
+    assert "第3个" not in page["text"]
+    assert button_data(page)[-1] == "fbp:0" and "‹ 上一页" in str(buttons(page)[-1])
+
+    assert await bot.press(INSTRUCTOR, page, f"fbx:{ids[0]}:1") == []
+    page = bot.api.messages[(INSTRUCTOR, listing["message_id"])]
+    assert page["text"].startswith(
+        "已移出队列：“第1个没答上的问题？”\n\n待处理的问题：6 个（第 2/2 页）"
+    )
+    assert f"ans:{ids[0]}" not in button_data(page) and f"fbx:{ids[1]}:1" in button_data(page)
+    assert ids[0] not in [q.id for q in await records.open_feedback()]
+    [repeat] = await bot.say(INSTRUCTOR, "/feedback")
+    assert "第1个" not in repeat["text"] and "6 个" in repeat["text"]
+
+    [prompt] = await bot.press(INSTRUCTOR, page, f"ans:{ids[1]}")  # "write" still writes
+    assert "第2个没答上的问题？" in prompt["text"]
+
+
+async def test_feedback_pages_and_buttons_in_english(staff_bot):
+    bot, records = staff_bot, staff_bot.core.services.records
+    await records.update_user(INSTRUCTOR, lang="en")
+    qid = await records.log_question(
+        user_id=ANN, chat_id=ANN, question="Who writes the rules?", lang="en",
+        answer="The alliance does.", abstained=False, citations=[],
+    )  # fmt: skip
+    assert await records.rate(qid, ANN, helpful=False)
+    [listing] = await bot.say(INSTRUCTOR, "/feedback")
+    assert listing["text"].startswith("Questions waiting: 1 (page 1 of 1)")
+    assert "a trainee rated it 👎" in listing["text"]
+    assert "Answer given: The alliance does." in listing["text"]
+    labels = [b["text"] for row in buttons(listing) for b in row]
+    assert labels == ["✍️ 1. Write the answer", "🗑 1. Dismiss"]  # one page: no Prev/Next
+    await bot.press(INSTRUCTOR, listing, f"fbx:{qid}:0")
+    shown = bot.api.messages[(INSTRUCTOR, listing["message_id"])]["text"]
+    assert shown == (
+        "Taken off the queue: “Who writes the rules?”\n\nNothing waiting: no 👎 and no "
+        "unanswered questions."
+    )
 
 
 async def test_bad_uploads_get_a_clear_reason(staff_bot):

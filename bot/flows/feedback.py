@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.conversation import WritingCanonical, press
 from bot.events import Notice, Reply
-from bot.flows import Ctx, Flow, Route, buttons, set_step
+from bot.flows import Ctx, Flow, Route, buttons, local_time, set_step
 from bot.texts import say
 from knowledge.answering.canonical import CanonicalIndex
 from knowledge.records import Canonical, QuestionRecord, Records
-from knowledge.vocabulary import as_lang
+from knowledge.vocabulary import as_lang, shorten
+
+if TYPE_CHECKING:
+    from bot.services import Policy
 
 
 class Needs(Protocol):
     records: Records
     canonical: CanonicalIndex
+    policy: Policy  # its time zone: when each question was asked
 
 
 T = {
@@ -26,13 +31,19 @@ T = {
         "没有待处理的问题：没有 👎，也没有答不上的问题。",
         "Nothing waiting: no 👎 and no unanswered questions.",
     ),
-    "item": (
-        "❓ {question}\n{why} · {when}\n\n{answer}",
-        "❓ {question}\n{why} · {when}\n\n{answer}",
+    "queue": (
+        "待处理的问题：{n} 个（第 {page}/{pages} 页）",
+        "Questions waiting: {n} (page {page} of {pages})",
     ),
+    "entry": ("{i}. ❓ {question}\n{why} · {when}", "{i}. ❓ {question}\n{why} · {when}"),
+    "given": ("给出的回答：{answer}", "Answer given: {answer}"),
     "rated_down": ("学员点了 👎", "a trainee rated it 👎"),
     "unanswered": ("资料中没有答案", "not answered from the materials"),
-    "write": ("✍️ 写标准答案", "✍️ Write the answer"),
+    "write": ("✍️ {i}. 写标准答案", "✍️ {i}. Write the answer"),
+    "dismiss": ("🗑 {i}. 忽略", "🗑 {i}. Dismiss"),
+    "prev": ("‹ 上一页", "‹ Prev"),
+    "next": ("下一页 ›", "Next ›"),
+    "dismissed": ("已移出队列：“{question}”", "Taken off the queue: “{question}”"),
     "send_answer": (
         "请把“{question}”的标准答案作为下一条消息发给我。/cancel 取消。",
         "Send the answer to “{question}” as your next message. /cancel to stop.",
@@ -47,24 +58,70 @@ T = {
         "An instructor answered your question “{question}”:\n\n{answer}",
     ),
 }
-ANSWER_PREVIEW = 300
+ANSWER_PREVIEW = QUESTION_PREVIEW = 160  # five to a page: one message readable on a phone
+PER_PAGE = 5
+QUEUE = 50  # the newest this many are paged through (the web console shows as many)
 NOTICE_CHARS = 3000  # one message; asking again shows the whole answer
 STANDALONE = re.compile(r"\A\s*(?:Q|问)\s*[:：]\s*(?P<q>[^\n]+)\n+(?P<a>.+)\Z", re.I | re.S)
 
 
 async def open_feedback(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    items = await ctx.services.records.open_feedback(limit=10)
-    if not items:
-        yield ctx.reply(ctx.say("no_feedback", T), kind="info")
+    """The queue as one message, a page of it at a time (Prev/Next edit that message), each
+    question with "write the answer" and "dismiss" beside it."""
+    yield await _page(ctx, 0, edit=False)
+
+
+async def turn_page(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    """fbp:PAGE — another page of the queue, in the same message."""
+    yield await _page(ctx, max(0, ctx.press.number()), edit=True)
+
+
+async def dismiss(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    """fbx:QUESTION:PAGE — take a question off the queue (as the web console's dismiss does);
+    the same page is shown again without it."""
+    records = ctx.services.records
+    record = await records.question(ctx.press.number())
+    if record is None or not await records.dismiss_feedback(record.id, ctx.user.id):
+        yield ctx.reply(ctx.say("gone"), kind="toast")
         return
-    for q in items:
+    head = ctx.say("dismissed", T, question=shorten(record.question, ANSWER_PREVIEW))
+    yield await _page(ctx, max(0, ctx.press.number(1)), edit=True, head=head)
+
+
+async def _page(ctx: Ctx[Needs], page: int, *, edit: bool, head: str = "") -> Reply:
+    items = await ctx.services.records.open_feedback(limit=QUEUE + 1)
+    if not items:
+        text = "\n\n".join(p for p in (head, ctx.say("no_feedback", T)) if p)
+        return ctx.reply(text, kind="info", edit=edit)
+    more, items = len(items) > QUEUE, items[:QUEUE]
+    pages = math.ceil(len(items) / PER_PAGE)
+    page = min(page, pages - 1)  # the last page may have emptied
+    first = page * PER_PAGE
+    n = f"{len(items)}+" if more else str(len(items))
+    parts = [head] if head else []
+    parts.append(ctx.say("queue", T, n=n, page=page + 1, pages=pages))
+    rows: list[list[tuple[str, str]]] = []
+    for i, q in enumerate(items[first : first + PER_PAGE], first + 1):
         why = ctx.say("unanswered" if q.abstained else "rated_down", T)
-        answer = q.answer if len(q.answer) <= ANSWER_PREVIEW else q.answer[:ANSWER_PREVIEW] + "…"
-        when = q.created_at.strftime("%Y-%m-%d %H:%M")
-        text = ctx.say("item", T, question=q.question, why=why, when=when, answer=answer)
-        yield ctx.reply(
-            text, kind="info", buttons=buttons([(ctx.say("write", T), press("ans", q.id))])
+        asked, when = shorten(q.question, QUESTION_PREVIEW), local_time(ctx, q.created_at)
+        entry = ctx.say("entry", T, i=i, question=asked, why=why, when=when)
+        if not q.abstained:  # a refusal's text says nothing the reason doesn't
+            entry += "\n" + ctx.say("given", T, answer=shorten(q.answer, ANSWER_PREVIEW))
+        parts.append(entry)
+        rows.append(
+            [
+                (ctx.say("write", T, i=i), press("ans", q.id)),
+                (ctx.say("dismiss", T, i=i), press("fbx", q.id, page)),
+            ]
         )
+    turns = []
+    if page > 0:
+        turns.append((ctx.say("prev", T), press("fbp", page - 1)))
+    if page < pages - 1:
+        turns.append((ctx.say("next", T), press("fbp", page + 1)))
+    if turns:
+        rows.append(turns)
+    return ctx.reply("\n\n".join(parts), kind="info", buttons=buttons(*rows), edit=edit)
 
 
 async def start_answer(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
@@ -129,6 +186,10 @@ async def cancel(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
 
 FLOW = Flow(
     commands={"feedback": Route("instructor", open_feedback), "cancel": Route("trainee", cancel)},
-    buttons={"ans": Route("instructor", start_answer)},
+    buttons={
+        "ans": Route("instructor", start_answer),
+        "fbp": Route("instructor", turn_page),
+        "fbx": Route("instructor", dismiss),
+    },
     steps={WritingCanonical: Route("instructor", pending_text)},
 )
