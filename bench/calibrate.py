@@ -24,7 +24,7 @@ from knowledge.answering.ask import ask
 from knowledge.answering.evaluation import contains_all, load_questions
 from knowledge.answering.gate import THRESHOLD, Evidence, EvidenceGate, gather
 from knowledge.answering.retrieval import Retrieved
-from knowledge.answering.write.extractive import ExtractiveWriter, candidates, features
+from knowledge.answering.write.extractive import ExtractiveWriter, candidates, clause_features
 
 
 @dataclass
@@ -74,11 +74,11 @@ def sentence_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
         if not must:
             continue
         r = case.retrieved
-        for s in candidates(r.passages, r.similar, r.dense):
-            label = any(contains_all(s.text, [entry]) for entry in must)
-            for clause in r.query.clauses:
-                rows.append(features(s, clause, r.query, r.passages[s.rank]))
-                labels.append(1.0 if label else 0.0)
+        pool = candidates(r.passages, r.similar, r.dense)
+        for part in clause_features(pool, r.query, r.passages):
+            for s, x in part.items():
+                rows.append(x)
+                labels.append(1.0 if any(contains_all(s.text, [m]) for m in must) else 0.0)
     return np.array(rows), np.array(labels)
 
 

@@ -17,7 +17,7 @@ from knowledge.answering.text import terms
 from knowledge.answering.write.extractive import SENTENCE_WEIGHTS, best_sentences
 
 # feature order: see Evidence.features
-WEIGHTS = (-1.394, 0.52, 1.212, 1.235, -0.421, -0.48, 0.874, 1.22, 0.648, 0.348)
+WEIGHTS = (-1.436, 0.547, 1.271, 1.226, -0.399, -0.368, 0.981, 1.276, 0.561, 0.296)
 THRESHOLD = 0.40
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from knowledge.answering.text import STOPWORDS
 from knowledge.vocabulary import has_cjk
 
 
@@ -42,26 +43,44 @@ def load_glossary(path: Path | None = None) -> Glossary:
 
 
 def _english_forms(cell: str) -> list[str]:
-    """'technical committee (TC) / TC' -> ['technical committee', 'TC']."""
+    """'technical committee (TC) / TC' -> ['technical committee', 'TC'];
+    'new work item proposal (NP / NWIP)' -> ['new work item proposal', 'NP', 'NWIP']."""
+    bracketed = " / ".join(re.findall(r"\(([^)]+)\)", cell))
+    plain = re.sub(r"\([^)]*\)", " ", cell)
     forms: list[str] = []
-    for part in cell.split("/"):
-        abbreviation = re.search(r"\(([^)]+)\)", part)
-        base = re.sub(r"\([^)]*\)", "", part).strip()
-        for form in (base, abbreviation.group(1) if abbreviation else ""):
-            form = form.strip()
-            if len(form) > 1 and form.lower() not in (f.lower() for f in forms):
-                forms.append(form)
+    for form in (*plain.split("/"), *bracketed.split("/")):
+        form = " ".join(form.split())
+        if len(form) > 1 and form.lower() not in (f.lower() for f in forms):
+            forms.append(form)
     return forms
+
+
+def is_acronym(form: str) -> bool:
+    """'IS', 'TC', 'FDIS': matched in capitals only ("is" and "cd" are ordinary words)."""
+    return form.isascii() and form.isalpha() and form.isupper() and len(form) <= 6
+
+
+def form_pattern(form: str) -> str:
+    """A form as a regex for case-insensitive search: acronyms keep their case."""
+    escaped = re.escape(form)
+    return f"(?-i:{escaped})" if is_acronym(form) else escaped
 
 
 class Glossary:
     def __init__(self, terms: list[Term]) -> None:
         self.terms = terms
-        self._zh = sorted(terms, key=lambda t: -len(t.zh))
-        english = [(form, t) for t in terms for form in t.en]
+        # A one-character term (可 "may", 能 "can") or a form that is a stop word is drafting
+        # vocabulary, not a topic: matched in questions it would cut "可以" in two.
+        self._zh = sorted((t for t in terms if len(t.zh) > 1), key=lambda t: -len(t.zh))
+        english = [
+            (form, t)
+            for t in terms
+            for form in t.en
+            if is_acronym(form) or form.lower() not in STOPWORDS
+        ]
         english.sort(key=lambda pair: -len(pair[0]))
         self._en = [
-            (re.compile(rf"(?<![\w-]){re.escape(f)}(?![\w-])", re.I), t) for f, t in english
+            (re.compile(rf"(?<![\w-]){form_pattern(f)}(?![\w-])", re.I), t) for f, t in english
         ]
 
     def zh_words(self) -> list[str]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from knowledge.answering.glossary import Glossary
+from knowledge.answering.glossary import Glossary, form_pattern
 from knowledge.answering.text import terms
 from knowledge.vocabulary import has_cjk
 
@@ -20,34 +20,43 @@ class Concept:
     weight: float
     known: bool = True  # False: no passage in the materials has this term at all
 
-    def found_in(self, text_lower: str, text_terms: frozenset[str]) -> bool:
+    def found_in(self, text: str, text_terms: frozenset[str]) -> bool:
         if self.terms & text_terms:
             return True
-        return bool(self.pattern and self.pattern.search(text_lower))
+        return bool(self.pattern and self.pattern.search(text))
 
 
 # A question's wording tells what shape of answer it wants: a duration, a date, a number, a
 # standard, a body. A sentence of that shape is more likely the answer than one that only
 # repeats the question's words.
+_EN_NUMBER = (
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|sixty|ninety|hundred|thousand)\b"
+)
 _ANSWER_SHAPES = [
     (
-        r"多久|多长|期限|周期|how long|how often|how many (days|weeks|months|years)",
-        r"\d+\s*(weeks?|months?|years?|days?)|[\d一二三四五六七八九十两]+\s*(周|个月|年|日|天)",
+        r"多久|多长|期限|周期|最早|最迟|最晚|几天|how long|how often|how soon|earliest|latest|"
+        r"how many (days|weeks|months|years)",
+        # "7 days", "seven calendar days", "three consecutive months"
+        rf"(\d+|{_EN_NUMBER})[\s-]*([a-z]+\s+)?(weeks?|months?|years?|days?)\b|"
+        # not a year or a date: "2002年5月1日" is when, not how long
+        r"(?<![\d年月])(\d{1,3}|[一二三四五六七八九十两]+)\s*(周|个月|年|日|天)(?!\d)",
     ),
     (
-        r"哪年|哪一年|什么时候|何时|哪天|日期|时间|when\b|what year|since when|date",
+        r"哪年|哪一年|什么时候|何时|哪天|日期|时间|\bwhen\b|\bwhat year|since when|\bdates?\b",
         r"\b(1[89]|20)\d\d\b|(1[89]|20)\d\d年|\d+月\d+日",
     ),
     (
-        r"多少|几个|几家|几类|几名|几项|几种|几|how many|how much|number of|minimum",
-        r"\d|[一二三四五六七八九十两百千]",
+        r"多少|几个|几家|几类|几名|几项|几种|几|how many|how much|number of|minimum|maximum",
+        rf"\d|[一二三四五六七八九十两百千]|{_EN_NUMBER}|\b(half|third|quarter|majority)\b",
     ),
     (
         r"哪个标准|哪项标准|什么标准|which standard|what standard",
         r"(ISO|IEC|GB)(/[A-Z]+)?\s*\d",
     ),
     (
-        r"谁|哪个部门|哪些单位|哪几家|哪个机构|who\b|whom|which (body|organi[sz]ation|authority)",
+        r"谁|哪个部门|哪些单位|哪几家|哪个机构|\bwho\b|\bwhom\b|"
+        r"which (body|organi[sz]ation|authority)",
         r"委员会|部门|机构|国务院|大学|学院|Council|Administration|University|committee|"
         r"secretariat|body|bodies",
     ),
@@ -71,8 +80,7 @@ class Query:
 
     def coverage(self, text: str, text_terms: frozenset[str]) -> float:
         """Share of the question's weight that `text` contains, in either language."""
-        lower = text.lower()
-        return sum(c.weight for c in self.concepts if c.found_in(lower, text_terms)) / self.total
+        return sum(c.weight for c in self.concepts if c.found_in(text, text_terms)) / self.total
 
     @property
     def unknown(self) -> float:
@@ -103,7 +111,7 @@ def _concepts(
     found, rest = glossary.matches(text)
     concepts = []
     for term, _ in found:
-        forms = [f.lower() for f in (term.zh, *term.en)]
+        forms = [term.zh, *term.en]
         weight = max((idf(t) for f in forms for t in terms(f)), default=1.0)
         concepts.append(Concept(_any_form(forms), frozenset(), weight))
     for t in dict.fromkeys(terms(rest)):
@@ -114,8 +122,10 @@ def _concepts(
 
 
 def _any_form(forms: list[str]) -> re.Pattern[str]:
-    """Chinese forms match anywhere; Latin ones only as whole words ("tc" is not in "etc")."""
+    """Chinese forms match anywhere; Latin ones only as whole words ("tc" is not in "etc"), and
+    acronyms only in capitals ("IS" is not "is")."""
     parts = [
-        re.escape(f) if has_cjk(f) else rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])" for f in forms
+        re.escape(f) if has_cjk(f) else rf"(?<![A-Za-z0-9]){form_pattern(f)}(?![A-Za-z0-9])"
+        for f in forms
     ]
-    return re.compile("|".join(parts))
+    return re.compile("|".join(parts), re.I)

@@ -23,7 +23,8 @@ STOPWORDS = frozenset(
     these those what which who whom whose when where why how do does did can could should
     would may might must shall will i you he she we they me my our your their there here and
     or not no if then than so such about into over under any all each other some more most
-    also only just up out one tell please know want need get got s t 的 了 和 与 及 或 是 在
+    also only just up out one tell please know want need get got s t but re ve ll d m don doesn
+    isn aren didn let us whether very yes 的 了 和 与 及 或 是 在
     有 吗 呢 吧 啊 么 什么 哪些 哪个 哪 怎么 怎样 如何 为什么 多少 几 个 请问 请 一下 我 你 他
     她 它 我们 你们 他们 这 那 这个 那个 这些 那些 就 都 也 还 要 会 能 可以 对 把 被 给 让 从
     到 吗 么 呀 嘛 得 地 着 过 之 其 该 等 以 为 于 上 下 中 里 时 后 前 一 是否 需要 问 说 讲

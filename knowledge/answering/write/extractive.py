@@ -9,6 +9,7 @@ period…") brings it along; a lead-in ending in a colon brings its list. It fit
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable
@@ -30,8 +31,23 @@ REFUSAL = {
 FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from the Chinese materials) "}
 TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
 
-# feature order: see _features; fitted on the dev sets (bench/calibrate.py)
-SENTENCE_WEIGHTS = (-1.603, 0.548, 0.6, 0.409, 0.975, 0.528, 0.04, -0.144, 0.724, 0.706, 0.69)
+# feature order: see features(); fitted on the dev sets (bench/calibrate.py)
+SENTENCE_WEIGHTS = (
+    -1.638,
+    0.425,
+    0.49,
+    0.427,
+    0.811,
+    0.598,
+    0.127,
+    -0.176,
+    0.677,
+    0.477,
+    0.596,
+    0.72,
+    0.392,
+    0.316,
+)
 _LEANS_BACK = re.compile(
     r"^(this|these|that|those|it|they|such|the (above|former|latter|same)|in (this|that) case|"
     r"however|otherwise|then|also|该|此|这|上述|前款|其|但|如|否则|同时)\b",
@@ -79,6 +95,8 @@ class Sentence:
     list_item: bool
     similarity: float = 0.0  # to the question, under the cross-language encoder
     dense: float = 0.0  # to the question, under the main encoder
+    similarity_rank: int = 0  # place among the pool's sentences by `similarity` (0: best)
+    dense_rank: int = 0  # and by `dense`
 
 
 def units(text: str) -> list[tuple[int, str, bool]]:
@@ -110,27 +128,40 @@ def candidates(
     if out and (similar is not None or dense is not None):
         texts = [s.text for s in out]
         zeros = [0.0] * len(out)
-        second = similar(texts) if similar is not None else zeros
-        first = dense(texts) if dense is not None else zeros
+        second = [float(v) for v in similar(texts)] if similar is not None else zeros
+        first = [float(v) for v in dense(texts)] if dense is not None else zeros
         out = [
-            replace(s, similarity=float(v), dense=float(d))
-            for s, v, d in zip(out, second, first, strict=True)
+            replace(s, similarity=v, dense=d, similarity_rank=r2, dense_rank=r1)
+            for s, v, d, r2, r1 in zip(
+                out, second, first, _standing(second), _standing(first), strict=True
+            )
         ]
     return out
 
 
-def features(
-    sentence: Sentence, clause: list[Concept], query: Query, passage: Passage
-) -> tuple[float, ...]:
-    lower = sentence.text.lower()
+def _standing(values: list[float]) -> list[int]:
+    """Each value's place among them: how many are strictly greater (ties share a place)."""
+    descending = sorted(-v for v in values)
+    return [bisect.bisect_left(descending, -v) for v in values]
+
+
+def part_found(sentence: Sentence, clause: list[Concept]) -> float:
+    """The share of one part of the question that the sentence mentions."""
     weight = sum(c.weight for c in clause) or 1.0
-    part = sum(c.weight for c in clause if c.found_in(lower, sentence.terms)) / weight
-    whole = query.coverage(sentence.text, sentence.terms)
+    return sum(c.weight for c in clause if c.found_in(sentence.text, sentence.terms)) / weight
+
+
+def features(
+    sentence: Sentence, clause: list[Concept], query: Query, passage: Passage, part_place: int = 0
+) -> tuple[float, ...]:
+    """What the scorer weighs; `part_place` is the sentence's place among the pool's by how
+    much of this part of the question it mentions (how a sentence compares with the others
+    it competes with tells more than its raw similarity: encoders' scales drift by topic)."""
     shape = 1.0 if query.shape_match(sentence.text) else (-1.0 if query.shapes else 0.0)
     return (
         1.0,
-        part,
-        whole,
+        part_found(sentence, clause),
+        query.coverage(sentence.text, sentence.terms),
         shape,
         1.0 / (1 + sentence.rank),
         passage.lexical,
@@ -139,7 +170,26 @@ def features(
         min(len(sentence.text), 400) / 200,
         max(sentence.similarity - 0.2, 0.0) * 3,
         (sentence.dense - 0.8) * 10 if sentence.dense else 0.0,
+        1.0 / (1 + sentence.dense_rank),
+        1.0 / (1 + sentence.similarity_rank),
+        1.0 / (1 + part_place),
     )
+
+
+def clause_features(
+    pool: list[Sentence], query: Query, passages: list[Passage]
+) -> list[dict[Sentence, tuple[float, ...]]]:
+    """For each part of the question, every sentence's features."""
+    out = []
+    for clause in query.clauses:
+        found = [part_found(s, clause) for s in pool]
+        out.append(
+            {
+                s: features(s, clause, query, passages[s.rank], place)
+                for s, place in zip(pool, _standing(found), strict=True)
+            }
+        )
+    return out
 
 
 def likelihood(x: tuple[float, ...], weights: tuple[float, ...] = SENTENCE_WEIGHTS) -> float:
@@ -152,8 +202,8 @@ def clause_scores(
 ) -> list[dict[Sentence, float]]:
     """For each part of the question, every sentence's likelihood of answering it."""
     return [
-        {s: likelihood(features(s, clause, query, passages[s.rank]), weights) for s in pool}
-        for clause in query.clauses
+        {s: likelihood(x, weights) for s, x in part.items()}
+        for part in clause_features(pool, query, passages)
     ]
 
 

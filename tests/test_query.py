@@ -1,0 +1,70 @@
+"""How a question is read: its concepts in both languages and the shape of answer it wants."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answering.glossary import Glossary, Term, _english_forms
+from knowledge.answering.query import analyse
+from knowledge.answering.write.extractive import _standing
+
+GLOSSARY = Glossary(
+    [
+        Term("国际标准", ("international standard", "IS")),
+        Term("技术委员会", ("technical committee", "TC")),
+        Term("可", ("may",)),
+    ]
+)
+
+
+def read(question: str):
+    return analyse(question, GLOSSARY, idf=lambda t: 1.0, df=lambda t: 1)
+
+
+def test_an_acronym_is_matched_in_capitals_only() -> None:
+    found = [t.zh for t, _ in GLOSSARY.matches("Who is on the TC? Is an IS binding?")[0]]
+    assert found == ["国际标准", "技术委员会"]
+    assert GLOSSARY.matches("This is what it is.")[0] == []
+    concept = read("What is an IS?").concepts[0]
+    assert concept.found_in("ISO publishes each IS.", frozenset())
+    assert not concept.found_in("This is what it is.", frozenset())
+
+
+def test_one_character_terms_and_stop_words_do_not_cut_a_question() -> None:
+    found, rest = GLOSSARY.matches("前言里可以写要求吗？ Who may vote?")
+    assert found == []
+    assert "可以" in rest
+
+
+def test_bracketed_abbreviations_separated_by_a_slash_are_each_a_form() -> None:
+    assert _english_forms("new work item proposal (NP / NWIP)") == [
+        "new work item proposal",
+        "NP",
+        "NWIP",
+    ]
+    assert _english_forms("technical committee (TC) / TC") == ["technical committee", "TC"]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "fits"),
+    [
+        ("How long must a motion stay open?", "It stays open for seven calendar days.", True),
+        ("How long must a motion stay open?", "It stays open for 7 days.", True),
+        ("多久要复审一次？", "复审周期一般不超过5年。", True),
+        ("多久要复审一次？", "本制度自2002年5月1日起实施。", False),
+        ("What's the minimum number of members?", "It must have at least four members.", True),
+        ("What's the earliest it can be final?", "Not until 60 days have passed.", True),
+    ],
+)
+def test_the_shape_of_an_answer(question: str, answer: str, fits: bool) -> None:
+    assert read(question).shape_match(answer) is fits
+
+
+def test_a_word_that_merely_contains_date_asks_for_no_date() -> None:
+    assert read("Are there more candidates than seats?").shapes == []
+    assert read("When does the term end?").shapes != []
+
+
+def test_places_are_shared_by_equal_values() -> None:
+    assert _standing([0.5, 0.9, 0.5, 0.1]) == [1, 0, 1, 3]
+    assert _standing([]) == []
