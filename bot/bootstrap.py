@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.core import ChatCore
-from bot.services import Policy, Services
 from bot.settings import Settings
 from ingest.pipeline import Ingestor
-from ingest.questions import import_file
 from ingest.sandbox import Limits
-from knowledge.answering.canonical import CanonicalIndex
 from knowledge.answering.embeddings import (
     BundledE5,
     BundledUSE,
@@ -27,11 +24,14 @@ from knowledge.answering.store import ChunkStore, open_client
 from knowledge.answering.text import configure_tokenizer
 from knowledge.answering.tutor import Tutor
 from knowledge.answering.write.extractive import ExtractiveWriter
-from knowledge.answering.write.llm import LLMWriter, chat_model
 from knowledge.errors import StdTutorError
-from knowledge.learning import bank_dir
-from knowledge.learning.model import CompetencyModel, load_model
-from knowledge.records import Records
+
+if TYPE_CHECKING:  # each imported where it is used: `stdtutor ask` needs no chat core
+    from bot.core import ChatCore
+    from bot.services import Policy
+    from knowledge.answering.write.llm import LLMWriter
+    from knowledge.learning.model import CompetencyModel
+    from knowledge.records import Records
 
 SHIPPED_VECTORS = "vectors.npz"  # the course pack's vectors, made by `python -m bench.pack_vectors`
 
@@ -71,6 +71,8 @@ def build(
     store = store or ChunkStore(open_client(home / "chroma", settings.chroma_url))
     retriever = Retriever(store, cached, glossary, second=second)
     if llm is None and settings.llm_enabled:
+        from knowledge.answering.write.llm import LLMWriter, chat_model
+
         model = chat_model(
             settings.openai_model, settings.openai_base_url, settings.api_key, settings.llm_timeout
         )
@@ -102,6 +104,8 @@ def _embedder(settings: Settings) -> Embedder:
 
 
 def policy(settings: Settings) -> Policy:
+    from bot.services import Policy
+
     return Policy(
         access=settings.access,
         admin_ids=settings.admins,
@@ -119,6 +123,11 @@ def policy(settings: Settings) -> Policy:
 async def open_core(app: App, records: Records | None = None) -> ChatCore:
     """The chat core over `app`, with the learner records opened (and migrated) first, and
     the bundled question bank imported into them on the first start."""
+    from bot.core import ChatCore
+    from bot.services import Services
+    from knowledge.answering.canonical import CanonicalIndex
+    from knowledge.learning.model import load_model
+
     records = records or await open_records(app.settings.records_url)
     canonical = CanonicalIndex(app.embedder)
     canonical.load(await records.canonicals())
@@ -133,6 +142,9 @@ async def open_core(app: App, records: Records | None = None) -> ChatCore:
 
 async def ensure_bank(records: Records, model: CompetencyModel) -> None:
     """On the first start, the bundled question bank goes into the records."""
+    from ingest.questions import import_file
+    from knowledge.learning import bank_dir
+
     if not await records.items(None):
         for path in sorted(bank_dir().glob("*.yaml")):
             report = import_file(path, set(model.competencies), pack_files())
@@ -145,6 +157,8 @@ class StartupError(StdTutorError):
 
 async def open_records(url: str) -> Records:
     """The learner records, or a StartupError naming the database (never its password)."""
+    from knowledge.records import Records
+
     try:
         return await Records.open(url)
     except Exception as error:  # noqa: BLE001 - any failure to open is a start-up failure

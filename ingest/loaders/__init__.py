@@ -7,28 +7,30 @@ own exception.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from knowledge.errors import CorruptFile, EmptyDocument, MaterialError, UnsupportedType
 
-from . import docx, html, markdown, pdf, pptx
 from .base import LoadedDocument, Loader, Section
 
-__all__ = ["LOADERS", "SUFFIXES", "LoadedDocument", "Loader", "Section", "load"]
+__all__ = ["SUFFIXES", "LoadedDocument", "Loader", "Section", "load", "loader_for"]
 
-LOADERS: dict[str, Loader] = {
-    ".md": markdown.load_markdown,
-    ".markdown": markdown.load_markdown,
-    ".rst": markdown.load_rst,
-    ".txt": markdown.load_text,
-    ".text": markdown.load_text,
-    ".html": html.load,
-    ".htm": html.load,
-    ".pdf": pdf.load,
-    ".docx": docx.load,
-    ".pptx": pptx.load,
+# suffix -> (module of this package, its function); a parser (pypdf, python-docx, bs4) is
+# imported when a file of its kind is first read, not by every command that lists suffixes
+_LOADERS: dict[str, tuple[str, str]] = {
+    ".md": ("markdown", "load_markdown"),
+    ".markdown": ("markdown", "load_markdown"),
+    ".rst": ("markdown", "load_rst"),
+    ".txt": ("markdown", "load_text"),
+    ".text": ("markdown", "load_text"),
+    ".html": ("html", "load"),
+    ".htm": ("html", "load"),
+    ".pdf": ("pdf", "load"),
+    ".docx": ("docx", "load"),
+    ".pptx": ("pptx", "load"),
 }
-SUFFIXES: frozenset[str] = frozenset(LOADERS)
+SUFFIXES: frozenset[str] = frozenset(_LOADERS)
 # Other OSErrors (e.g. zipfile seeking to a bad offset) come from damaged files.
 _ACCESS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
@@ -36,7 +38,7 @@ _ACCESS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, Perm
 def load(path: Path) -> LoadedDocument:
     """Load one file with the loader for its suffix; titles fall back to the file stem."""
     path = Path(path)
-    loader = LOADERS.get(path.suffix.lower())
+    loader = loader_for(path.suffix)
     if loader is None:
         raise UnsupportedType(path)
     try:
@@ -50,6 +52,15 @@ def load(path: Path) -> LoadedDocument:
     if not document.sections:
         raise EmptyDocument(path)
     return LoadedDocument(document.title or path.stem, document.sections)
+
+
+def loader_for(suffix: str) -> Loader | None:
+    """The loader of files with this suffix, or None."""
+    where = _LOADERS.get(suffix.lower())
+    if where is None:
+        return None
+    loader: Loader = getattr(importlib.import_module(f"{__name__}.{where[0]}"), where[1])
+    return loader
 
 
 def _short(error: Exception) -> str:

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.answering.ask import ask
 from knowledge.answering.condense import (
@@ -28,10 +28,13 @@ from knowledge.answering.condense import (
 )
 from knowledge.answering.gate import EvidenceGate, Gate
 from knowledge.answering.models import Answer
-from knowledge.answering.retrieval import Retrieved, Retriever
-from knowledge.answering.write.extractive import ExtractiveWriter, refusal
-from knowledge.answering.write.llm import LLMWriter, context, finish
+from knowledge.answering.retrieval import Retrieved, RetrieverPort
+from knowledge.answering.write import Writer
+from knowledge.answering.write.extractive import refusal
 from knowledge.vocabulary import Lang
+
+if TYPE_CHECKING:  # LangChain is imported only when an LLM writes (extractive mode starts faster)
+    from knowledge.answering.write.llm import LLMWriter
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,8 @@ class Delta:
 class Tutor:
     def __init__(
         self,
-        retriever: Retriever,
-        writer: ExtractiveWriter,
+        retriever: RetrieverPort,  # `Retriever`, or the in-memory `TermRetriever` in tests
+        writer: Writer,  # `ExtractiveWriter`, or the fake `QuoteWriter` in tests
         llm: LLMWriter | None = None,
         llm_timeout: float = 20.0,
         max_question_chars: int = 1000,
@@ -116,6 +119,8 @@ class Tutor:
         if self.llm is None:
             yield extractive
             return
+        from knowledge.answering.write.llm import context, finish
+
         passages = context(retrieved)
         written: list[str] = []
         try:
