@@ -7,11 +7,13 @@ languages), and BM25 over jieba/stemmed terms (exact terms and numbers).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -19,11 +21,11 @@ from knowledge.answering.ask import Question
 from knowledge.answering.embeddings import CachedEmbedder, Embedder
 from knowledge.answering.glossary import Glossary
 from knowledge.answering.lexical import Library, Segment
-from knowledge.answering.models import Chunk, Passage
+from knowledge.answering.models import Chunk, DocumentInfo, Passage
 from knowledge.answering.query import Query, analyse
 from knowledge.answering.store import ChunkStore
 from knowledge.answering.text import terms
-from knowledge.vocabulary import Lang
+from knowledge.vocabulary import Lang, detect_lang
 
 Similarity = Callable[[Sequence[str]], np.ndarray]
 _RRF_K = 60
@@ -43,6 +45,27 @@ class RetrievalSettings:
     other_language: int = 8  # extra dense candidates from the other language ...
     dense_depth: int = 200  # ... found among this many nearest
     refresh_seconds: float = 2.0  # how often the catalog is read: other processes may change it
+
+
+class Catalog(Protocol):
+    """The loaded documents, as a library lists them (the Chroma store is one)."""
+
+    def documents(self) -> list[DocumentInfo]: ...
+
+
+class RetrieverPort(Protocol):
+    """What the tutor and the flows use of a retriever: `Retriever` (Chroma, the encoders,
+    BM25) in production, `TermRetriever` (passages in memory) in tests of flows."""
+
+    @property
+    def settings(self) -> RetrievalSettings: ...
+
+    @property
+    def store(self) -> Catalog: ...
+
+    def retrieve(self, question: Question, k: int | None = None) -> Retrieved: ...
+
+    def section(self, doc: str, heading: str, limit: int = 600) -> tuple[str, str] | None: ...
 
 
 class Retriever:
@@ -225,3 +248,79 @@ class Retrieved:
     passages: list[Passage]
     similar: Similarity | None = field(default=None, compare=False, repr=False)  # second
     dense: Similarity | None = field(default=None, compare=False, repr=False)  # main encoder
+
+
+class TermRetriever:
+    """The fake beside the retriever port: the passages it is given, held in memory and ranked
+    by how many of the question's retrieval terms each shares; no Chroma, no model, no
+    similarities (`Retrieved.similar` and `.dense` are None). For tests of flows, not of
+    answer quality."""
+
+    def __init__(
+        self,
+        passages: Sequence[Chunk | str],
+        glossary: Glossary | None = None,
+        settings: RetrievalSettings | None = None,
+    ) -> None:
+        self.chunks = [
+            p if isinstance(p, Chunk) else _note(i, p) for i, p in enumerate(passages, start=1)
+        ]
+        self.glossary = glossary or Glossary([])
+        self.settings = settings or RetrievalSettings()
+        self.store = _Shelf(self.chunks)
+        self._terms = [frozenset(terms(c.embedding_text())) for c in self.chunks]
+
+    def df(self, term: str) -> int:
+        return sum(term in found for found in self._terms)
+
+    def idf(self, term: str) -> float:  # BM25's, as the real index weighs terms
+        n = len(self.chunks)
+        return math.log(1 + (n - self.df(term) + 0.5) / (self.df(term) + 0.5))
+
+    def retrieve(self, question: Question, k: int | None = None) -> Retrieved:
+        query = analyse(question.query, self.glossary, self.idf, self.df)
+        asked = frozenset(terms(self.glossary.expand(question.query)))
+        shared = {i: len(asked & found) for i, found in enumerate(self._terms)}
+        best = sorted((i for i, n in shared.items() if n), key=lambda i: -shared[i])
+        passages = [
+            Passage(
+                chunk=self.chunks[i],
+                score=shared[i] / len(asked),
+                dense=0.0,
+                lexical=query.coverage(self.chunks[i].embedding_text(), self._terms[i]),
+            )
+            for i in best[: k or self.settings.passages]
+        ]
+        return Retrieved(question, query, passages)
+
+    def section(self, doc: str, heading: str, limit: int = 600) -> tuple[str, str] | None:
+        parts = [
+            c
+            for c in self.chunks
+            if c.doc == doc and c.role == "text" and c.section.split(" > ")[-1] == heading
+        ]
+        if not parts:
+            return None
+        text = "\n".join(c.text for c in parts)
+        return parts[0].title, text if len(text) <= limit else text[:limit] + "…"
+
+
+def _note(n: int, text: str) -> Chunk:
+    """A bare text given to `TermRetriever`, as one passage of a document "notes.md"."""
+    return Chunk(f"notes-{n}", "notes", "notes.md", "Notes", "", None, detect_lang(text), text, n)
+
+
+@dataclass(frozen=True)
+class _Shelf:
+    """`TermRetriever`'s catalog: one document per `doc_id` among its passages."""
+
+    chunks: list[Chunk]
+
+    def documents(self) -> list[DocumentInfo]:
+        docs: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            docs.setdefault(chunk.doc_id, []).append(chunk)
+        return [
+            DocumentInfo(d, c[0].doc, c[0].title, c[0].lang, len(c), "", "", d)
+            for d, c in docs.items()
+        ]

@@ -12,8 +12,10 @@ from sqlalchemy import URL, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MEMORY = "sqlite+aiosqlite:///:memory:"  # records that live as long as their engine (tests)
 _DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
@@ -79,6 +81,8 @@ async def connect(url: str, schema: str | None = None) -> AsyncEngine:
         options["connect_args"] = {"server_settings": {"search_path": schema}}
     if backend == "sqlite" and target.database not in (None, "", ":memory:"):
         _private_file(Path(target.database))
+    elif backend == "sqlite":  # in memory: one connection, so every session sees one database
+        options["poolclass"] = StaticPool
     # A pooled connection the server dropped (a restart, an idle timeout) is replaced before
     # use, so the first message after a drop gets its answer, not an apology.
     options["pool_pre_ping"] = backend == "postgresql"

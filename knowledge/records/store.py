@@ -24,7 +24,7 @@ from knowledge.people import (
     validate,
 )
 
-from .engine import changed, connect
+from .engine import MEMORY, changed, connect
 from .log import QuestionLog
 from .quiz import QuizRecords
 from .reporting import ReportingMixin
@@ -44,6 +44,12 @@ class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
         `schema` (PostgreSQL only) sets the search path, e.g. a throwaway schema in tests.
         """
         return cls(await connect(url, schema))
+
+    @classmethod
+    async def in_memory(cls) -> Records:
+        """A fresh, migrated store in SQLite in memory, gone when it is closed: the fake beside
+        the records for tests of flows (the same code as the real store, no file)."""
+        return await cls.open(MEMORY)
 
     # people
 
