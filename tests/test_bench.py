@@ -68,3 +68,26 @@ def test_scale_bench_prints_a_row_per_size_and_the_targets(capsys):
     assert [(r[0], r[1]) for r in rows] == [("200", "2"), ("400", "4")], out
     assert all(int(r[3]) <= int(r[4]) for r in rows)  # p50 never above p95
     assert "targets at 100,000: search p95 < 250 ms, peak memory < 2048 MB" in out
+
+
+def test_startup_bench_prints_each_command_beside_its_target_and_the_base(capsys):
+    from bench.startup import ROOT
+    from bench.startup import main as startup
+
+    assert startup(["--runs", "1", "--base", str(ROOT)]) == 0
+    out = capsys.readouterr().out
+    for label, target in (("stdtutor --help", "0.5"), ("warm one-question stdtutor ask", "3.0")):
+        row = re.search(
+            rf"{label}\s+([\d.]+) s\s+target {target} s\s+[\d.]+x the interpreter\s+"
+            rf"base\s+([\d.]+) s\s+ratio ([\d.]+)",
+            out,
+        )
+        assert row, out
+        now, base, ratio = float(row[1]), float(row[2]), float(row[3])
+        assert now > 0 and base > 0
+        # the ratio agrees with the printed times within their rounding (±0.005 s each)
+        assert (
+            (now - 0.005) / (base + 0.005) - 0.005
+            <= ratio
+            <= (now + 0.005) / (base - 0.005) + 0.005
+        )
