@@ -14,10 +14,11 @@ import json
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from bench.devcorpus import SHARED
-from knowledge.answering.evaluation import format_report, load_questions, score
+from knowledge.answering.evaluation import contains_all, format_report, load_questions, score
 from knowledge.answering.glossary import pack_dir
 from knowledge.answering.tutor import trace
 
@@ -54,10 +55,35 @@ def run_set(work: Path, name: str, corpus: Path, questions_path: Path, cache: Pa
     app.ingestor.ingest([corpus])
     questions = load_questions(questions_path)
 
+    from knowledge.answering.write.llm import context
+
+    k = app.retriever.settings.passages
+
     async def ask_all() -> list[dict]:
-        return [(await trace(app.tutor, q["question"])).to_json() for q in questions]
+        out = []
+        for q in questions:
+            traced = await trace(app.tutor, q["question"])
+            given = context(replace(traced.retrieved, passages=traced.retrieved.passages[:k]))
+            out.append({**traced.to_json(), "llm_context": [p.chunk.text for p in given]})
+        return out
 
     return questions, asyncio.run(ask_all())
+
+
+def llm_ceiling(questions: list[dict], answers: list[dict]) -> tuple[float, float, float]:
+    """The LLM path's ceiling: the share of answerable questions whose passages handed to the
+    model hold every key fact; with the passages and characters given, on average."""
+    given = [
+        (contains_all("\n".join(a["llm_context"]), q["must_contain"]), a["llm_context"])
+        for q, a in zip(questions, answers, strict=True)
+        if q["kind"] != "out_of_scope"
+    ]
+    n = len(given) or 1
+    return (
+        sum(found for found, _ in given) / n,
+        sum(len(texts) for _, texts in given) / n,
+        sum(len("".join(texts)) for _, texts in given) / n,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             markup, fragments = answer_flaws(answers)
             print(
                 f"answers with leftover markup: {markup}; lines starting mid-sentence: {fragments}"
+            )
+            recall, count, chars = llm_ceiling(questions, answers)
+            print(
+                f"LLM path: key facts in the passages given to the model {recall:.1%} "
+                f"({count:.1f} passages, {chars:.0f} characters on average)"
             )
             if args.failures:
                 for failure in report.failures:
