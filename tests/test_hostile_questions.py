@@ -63,6 +63,12 @@ def test_a_bad_value_is_named_not_printed_in_full(tmp_path: Path):
     )
     [error] = import_file(path, COMPETENCIES, DOCS).errors
     assert error.reason.startswith("stem must be text") and len(error.reason) <= 200
+    [found] = error.problems  # the reason code's value is cut short too
+    assert (found.code, found.values["field"], len(found.values["value"])) == (
+        "not_text",
+        "stem",
+        80,
+    )
 
 
 on_session_loop = pytest.mark.asyncio(loop_scope="session")
@@ -87,7 +93,7 @@ async def test_an_uploaded_alias_bomb_gets_one_short_reply(bot):
     await bot.api.wait_idle(quiet=0.6)
     [reply] = bot.api.sent(INSTRUCTOR)
     assert "0 questions added" in reply["text"] or "新增 0 题" in reply["text"]
-    assert "• 4: YAML aliases (*a) are not allowed" in reply["text"]
+    assert "• 第 4 行：不允许使用 YAML 别名（*a），请把值直接写出来。" in reply["text"]
     assert len(reply["text"]) < 500
 
 

@@ -1,14 +1,19 @@
-"""Question validation, grading, poll limits, and the YAML, GIFT and Aiken importers."""
+"""Question validation, grading, poll limits, the YAML, GIFT and Aiken importers, and the
+reason codes of what they refuse, rendered in zh and en."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 from pathlib import Path
+from string import Formatter
 
 import pytest
 
+from bot.flows.question_files import WHY, reason
 from ingest.questions import BadQuestion, ImportReport, import_file
 from knowledge.learning.questions import Question, problems
+from knowledge.vocabulary import has_cjk
 
 COMPETENCIES = {"drafting", "iso-iec-process", "cn-standards-system"}
 DOCS = {"drafting_rules.md", "iso_iec_stages.md"}
@@ -84,7 +89,7 @@ def test_a_good_question_has_no_problems():
 )
 def test_problems_name_the_rule(changes: dict, reason: str):
     found = problems(replace(GOOD, **changes), COMPETENCIES, DOCS)
-    assert any(reason in p for p in found), found
+    assert any(reason in p.text for p in found), found
 
 
 def test_ids_and_docs_are_only_checked_when_known():
@@ -394,7 +399,7 @@ def test_unusable_files_give_one_clear_error(tmp_path: Path, name: str, data: by
 
 def test_missing_file(tmp_path: Path):
     [error] = import_file(tmp_path / "gone.gift").errors
-    assert error == BadQuestion(str(tmp_path / "gone.gift"), 0, error.reason)
+    assert error == BadQuestion(str(tmp_path / "gone.gift"), 0, error.problems)
     assert error.reason.startswith("cannot read the file")
 
 
@@ -402,3 +407,103 @@ def test_txt_files_are_sniffed(tmp_path: Path):
     gift = only(load(tmp_path, "a.txt", HEADER + "Gift? {=yes ~no}\n"))
     aiken = only(load(tmp_path, "b.txt", AIKEN.split("Which are")[0]))
     assert (gift.options, aiken.id) == (("yes", "no"), "dis-weeks")
+
+
+# --- reason codes -----------------------------------------------------------------------------
+
+
+def _problem_calls() -> dict[str, set[str]]:
+    """Every `problem("code", text, name=value, ...)` in the importer and the validator: the
+    code and the names of the values it passes."""
+    root = Path(__file__).parent.parent
+    sources = [*sorted((root / "ingest" / "questions").glob("*.py"))]
+    sources.append(root / "knowledge" / "learning" / "questions.py")
+    calls: dict[str, set[str]] = {}
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "problem":
+                code = node.args[0]
+                assert isinstance(code, ast.Constant), ast.unparse(node)
+                names = {k.arg for k in node.keywords}
+                assert calls.setdefault(code.value, names) == names, code.value
+    return calls
+
+
+def test_every_reason_code_has_a_line_in_both_languages_using_its_values():
+    calls = _problem_calls()
+    assert len(calls) > 40 and set(calls) == set(WHY)  # none without a line, no line unused
+    for code, (zh, en) in WHY.items():
+        zh_names = {name for _, name, _, _ in Formatter().parse(zh) if name}
+        en_names = {name for _, name, _, _ in Formatter().parse(en) if name}
+        assert en_names == calls[code], code  # English names every value
+        assert zh_names <= calls[code], code  # Chinese leaves out English details (an OS error)
+        assert has_cjk(zh) and not has_cjk(en), code
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "code", "zh", "en"),
+    [
+        (
+            "q.gift", HEADER + "// @level: 9\nBad level? {=a ~b}\n", 7, "bad_level",
+            "• 第 7 行：级别 9 不在 1-5 之间。", "• Line 7: Level 9 is outside 1-5.",
+        ),
+        (
+            "q.gift", HEADER + "No answers here.\n", 6, "gift_no_block",
+            "• 第 6 行：缺少 {...} 答案块。", "• Line 6: There is no {...} answer block.",
+        ),
+        (
+            "q.gift", HEADER + "// @colour: blue\nUnknown key? {=a ~b}\n", 7, "unknown_meta",
+            "• 第 7 行：无法识别的元数据 @colour（可用：competencies, level, bloom, source, "
+            "clause, lang, status, id, explanation, feedback）。",
+            "• Line 7: Unknown metadata @colour (known: competencies, level, bloom, source, "
+            "clause, lang, status, id, explanation, feedback).",
+        ),
+        (
+            "q.aiken", "Which?\nA. x\nC. y\nANSWER: A\n", 1, "aiken_option_order",
+            "• 第 1 行：选项 C 顺序不对（应为 B）。",
+            "• Line 1: Option C is out of order (expected B).",
+        ),
+        ("q.docx", "hello", 0, "unsupported_suffix",
+         "• 整个文件：不支持 .docx 文件，请使用 .yaml、.gift 或 .aiken。",
+         "• The file: .docx files aren't supported: use .yaml, .gift or .aiken."),
+    ],
+)  # fmt: skip
+def test_a_refusal_is_rendered_from_its_code_in_the_instructors_language(
+    tmp_path: Path, name: str, text: str, line: int, code: str, zh: str, en: str
+):
+    [error] = load(tmp_path, name, text).errors
+    assert error.line == line and [p.code for p in error.problems] == [code]
+    assert (reason(error, "zh"), reason(error, "en")) == (zh, en)
+
+
+def test_a_bad_value_is_named_cut_short_in_either_language(tmp_path: Path):
+    level = "very" + " high" * 40
+    text = (
+        "- {id: a, kind: single, stem: Which, options: [x, y], answer: 0, competencies: [drafting],"
+        f" bloom: remember, source_doc: drafting_rules.md, level: {level}}}\n"
+    )
+    [error] = load(tmp_path, "q.yaml", text).errors
+    [found] = error.problems
+    assert found.code == "not_whole" and found.values["field"] == "level"
+    value = found.values["value"]
+    assert len(value) == 80 and value == repr(level)[:79] + "…"
+    assert reason(error, "zh") == f"• 第 1 行：level 必须是整数，而不是 {value}。"
+    assert reason(error, "en") == f"• Line 1: level must be a whole number, not {value}."
+
+
+def test_one_question_with_several_problems_lists_each(tmp_path: Path):
+    text = HEADER + "// @level: 0\n// @bloom: memorize\nBad? {=a ~b}\n"
+    [error] = load(tmp_path, "q.gift", text).errors
+    assert [p.code for p in error.problems] == ["bad_level", "bad_bloom"]
+    assert reason(error, "zh") == (
+        "• 第 8 行：级别 0 不在 1-5 之间。认知层次 'memorize' 无效，应为 remember, understand, "
+        "apply, analyze, evaluate, create 之一。"
+    )
+    assert reason(error, "en") == (
+        "• Line 8: Level 0 is outside 1-5. bloom 'memorize' is not one of remember, understand, "
+        "apply, analyze, evaluate, create."
+    )
+    assert error.reason == (  # the CLI's English line is unchanged
+        "level 0 is outside 1-5; bloom 'memorize' is not one of remember, understand, apply, "
+        "analyze, evaluate, create"
+    )

@@ -174,6 +174,51 @@ async def test_bad_uploads_get_a_clear_reason(staff_bot):
     assert "讲师" in not_allowed["text"]
 
 
+def _bad_gift(prefix: str) -> bytes:
+    """One good question (line 6), one of an unknown competency (line 13), one missing its
+    competencies and bloom (line 16)."""
+    return (
+        "// @competencies: drafting\n// @level: 1\n// @bloom: remember\n"
+        "// @source: drafting_rules.md#能愿动词\n// @lang: zh\n"
+        f"::{prefix}-1:: 表示要求的能愿动词是？ {{=应 ~可 ~宜}}\n\n"
+        "// @competencies: no-such-competency\n// @level: 1\n// @bloom: remember\n"
+        "// @source: drafting_rules.md#能愿动词\n// @lang: zh\n"
+        f"::{prefix}-2:: 表示允许的能愿动词是？ {{=可 ~应}}\n\n"
+        "// @level: 1\n"
+        f"::{prefix}-3:: 表示推荐的能愿动词是？ {{=宜 ~应}}\n"
+    ).encode()
+
+
+async def test_a_bad_question_file_is_explained_in_chinese_with_its_lines(staff_bot):
+    bot = staff_bot
+    gift = _bad_gift("zh")
+    bot.api.add_file("f-zh-gift", gift)
+    [summary] = await _upload(bot, INSTRUCTOR, "f-zh-gift", "题目.gift", len(gift))
+    assert summary["text"] == (
+        "题目.gift：新增 1 题，更新 0 题，2 题有问题未导入。\n"
+        "• 第 13 行：能力模型里没有这个能力项：no-such-competency。\n"
+        "• 第 16 行：缺少必填字段：competencies, bloom。"
+    )
+    latin = set(re.findall(r"[A-Za-z]+", summary["text"]))  # only what the file itself names
+    assert latin == {"gift", "no", "such", "competency", "competencies", "bloom"}, latin
+    assert await bot.core.services.records.item("zh-1") is not None
+    assert await bot.core.services.records.item("zh-2") is None
+
+
+async def test_a_bad_question_file_is_explained_in_english_to_an_english_instructor(staff_bot):
+    bot = staff_bot
+    await bot.core.services.records.update_user(INSTRUCTOR, lang="en")
+    gift = _bad_gift("en")
+    bot.api.add_file("f-en-gift", gift)
+    [summary] = await _upload(bot, INSTRUCTOR, "f-en-gift", "bank.gift", len(gift))
+    assert summary["text"] == (
+        "bank.gift: 1 questions added, 0 updated, 2 rejected.\n"
+        "• Line 13: Unknown competency: no-such-competency (not in the competency model).\n"
+        "• Line 16: Missing: competencies, bloom."
+    )
+    assert not re.search(r"[\u4e00-\u9fff]", summary["text"])  # the file's name is Latin too
+
+
 async def _upload(bot, user_id: int, file_id: str, name: str, size: int) -> list[dict]:
     before = len(bot.api.sent(user_id))
     bot.api.document(user_id, file_id, name, size)

@@ -3,6 +3,7 @@ passages, removing one; trying an answer with the gate's decision; the feedback 
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -120,3 +121,58 @@ async def test_the_question_bank_filters_and_a_question_is_retired_and_published
         assert (await site.core.services.records.item(first)).status == "retired"
         retired = await (await site.client.get("/questions", params={"status": "retired"})).text()
         assert re.findall(r'<tr id="item-([^"]+)">', retired) == [first]
+
+
+BAD_YAML = """defaults:
+  competencies: [drafting]
+  source_doc: drafting_rules.md
+  level: 1
+  bloom: remember
+questions:
+  - id: web-1
+    kind: single
+    stem: 表示要求使用哪个能愿动词？
+    options: [应, 宜, 可]
+    answer: 应
+  - id: web-2
+    kind: single
+    stem: 表示推荐使用哪个能愿动词？
+    options: [应, 宜]
+    answer: {answer}
+""".format(answer="必须" * 60)
+
+
+def _results(page: str) -> list[tuple[str, str, list[str]]]:
+    """Each result line: its kind, its text, and the reasons listed under it."""
+    found = re.findall(r'<li class="(ok|bad)">([^<]*)(?:<ul class="reasons">(.*?)</ul>)?', page)
+    return [
+        (
+            kind,
+            html.unescape(text).strip(),
+            [html.unescape(r) for r in re.findall(r"<li>([^<]*)</li>", reasons)],
+        )
+        for kind, text, reasons in found
+    ]
+
+
+async def test_a_bad_question_file_is_explained_in_the_instructors_language(tmp_path):
+    async with web_site(tmp_path) as site:
+        await site.sign_in(LI)  # no language of their own: the console's Chinese
+        form = _files(("questions.yaml", BAD_YAML.encode()), csrf=await site.csrf())
+        page = await (await site.client.post("/materials", data=form)).text()
+        shown = "'" + "必须" * 39 + "…"  # the bad value's repr, cut to 80 characters
+        assert _results(page) == [
+            ("bad", "questions.yaml：新增 1 题，更新 0 题，1 题有问题未导入。",
+             [f"• 第 12 行：答案 {shown} 不是任何一个选项。"]),
+        ]  # fmt: skip
+        assert "one of the options" not in page
+        assert await site.core.services.records.item("web-1") is not None
+
+        await site.core.services.records.update_user(LI, lang="en")
+        form = _files(("bank.yaml", BAD_YAML.encode()), csrf=await site.csrf())
+        page = await (await site.client.post("/materials", data=form)).text()
+        assert _results(page) == [
+            ("bad", "bank.yaml: 0 questions added, 1 updated, 1 rejected.",
+             [f"• Line 12: The answer {shown} is not one of the options."]),
+        ]  # fmt: skip
+        assert "不是任何一个选项" not in page

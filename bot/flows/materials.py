@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Protocol
 from bot.conversation import press
 from bot.events import Progress, Reply, Upload
 from bot.flows import Ctx, Flow, Route, buttons
+from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
+from bot.flows.question_files import import_questions
 from bot.texts import say
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult, Ingestor
-from ingest.questions import ImportReport, import_file
-from knowledge.answering.glossary import pack_files
 from knowledge.answering.models import DocumentInfo
 from knowledge.learning.model import CompetencyModel
 from knowledge.records import Records
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from bot.services import Policy
 
 log = logging.getLogger(__name__)
-QUESTION_SUFFIXES = (".gift", ".aiken", ".yaml", ".yml")
-MAX_ERROR_LINES = 20  # bad questions listed one by one; then how many more
 
 
 class Library(Protocol):
@@ -60,11 +58,6 @@ T = {
         "{name} is {size} MB, over the {limit} MB limit for materials.",
     ),
     "receiving": ("正在接收 {name}…", "Receiving {name}…"),
-    "questions": (
-        "{name}：新增 {added} 题，更新 {updated} 题，{bad} 题有问题未导入。",
-        "{name}: {added} questions added, {updated} updated, {bad} rejected.",
-    ),
-    "more_errors": ("……还有 {n} 题有问题。", "… and {n} more."),
     "reading": ("正在读取 {name}…", "Reading {name}…"),
     "indexing": ("正在索引 {name}：{done}/{total} 段", "Indexing {name}: {done}/{total} passages"),
     "download_failed": (
@@ -138,7 +131,12 @@ async def upload(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
         path = Path(folder) / name
         if suffix in QUESTION_SUFFIXES:
             problem = await _download(ctx, up, path)
-            yield problem or await _import_questions(ctx, path)
+            if problem:
+                yield problem
+                return
+            imported = await import_questions(ctx.services, path)
+            kind = "error" if imported.errors else "info"
+            yield ctx.reply(imported.summary(ctx.lang), kind=kind)
             return
         yield Progress(ctx.say("receiving", T, name=name))
         problem = await _download(ctx, up, path)
@@ -164,24 +162,6 @@ async def _download(ctx: Ctx[Needs], up: Upload, path: Path) -> Reply | None:
         log.exception("downloading %s failed", path.name)
         return ctx.reply(ctx.say("download_failed", T, name=path.name), kind="error")
     return _size_problem(ctx, path.name, path.stat().st_size)
-
-
-async def _import_questions(ctx: Ctx[Needs], path: Path) -> Reply:
-    """A question file (GIFT, Aiken or YAML): the good questions go into the bank."""
-    model = ctx.services.model
-    # Parsing and checking is CPU work on a file anyone on staff may send: not on the loop.
-    report = await asyncio.to_thread(_read_questions, path, set(model.competencies))
-    added, updated = await ctx.services.records.upsert_items(report.questions)
-    bad = len(report.errors)
-    lines = [ctx.say("questions", T, name=path.name, added=added, updated=updated, bad=bad)]
-    lines += [f"• {e.line}: {e.reason}" for e in report.errors[:MAX_ERROR_LINES]]
-    if bad > MAX_ERROR_LINES:
-        lines.append(ctx.say("more_errors", T, n=bad - MAX_ERROR_LINES))
-    return ctx.reply("\n".join(lines), kind="error" if bad else "info")
-
-
-def _read_questions(path: Path, competencies: set[str]) -> ImportReport:
-    return import_file(path, competencies, pack_files())
 
 
 def _size_problem(ctx: Ctx[Needs], name: str, size: int | None) -> Reply | None:

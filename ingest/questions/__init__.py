@@ -3,10 +3,12 @@
 `import_file` picks the format by suffix: `.yaml`/`.yml` YAML, `.gift` GIFT, `.aiken` Aiken; a
 `.txt` file is Aiken when it has `ANSWER:` lines, else GIFT when it has `{...}` answer blocks.
 Good questions are imported even when others are bad; every bad one yields one `BadQuestion`
-naming the file, the 1-based line where the question starts, and the reason. A file that can't
-be read or parsed at all yields a single `BadQuestion` (line 0 when no line is to blame).
-A reason is at most `MAX_REASON` characters; YAML aliases (`*name`) are refused, and files over
-`MAX_BYTES` are not read.
+naming the file, the 1-based line where the question starts, and its `problems`: each a reason
+code with its values (a field's name, the bad value cut short) that the text tables render in
+the instructor's language, and an English line for the CLI and the logs. A file that can't be
+read or parsed at all yields a single `BadQuestion` (line 0 when no line is to blame).
+The English `reason` is at most `MAX_REASON` characters; YAML aliases (`*name`) are refused,
+and files over `MAX_BYTES` are not read.
 
 Metadata comments (GIFT `//`, Aiken `#`): GIFT and Aiken can't say what a question teaches, so
 comment lines of the form `@key: value` carry it::
@@ -33,27 +35,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.learning.questions import Question, problems
+from knowledge.learning.questions import Problem, Question, cut, problem, problems
 from knowledge.vocabulary import has_cjk
+
+MAX_REASON = 200  # characters of one English reason: a bad value is named, not printed in full
+MAX_BYTES = 5 * 1024 * 1024  # a question file is text written by hand: far smaller
 
 
 @dataclass
 class BadQuestion:
     file: str
     line: int  # 1-based line where the question starts; 0 for the file as a whole
-    reason: str
+    problems: tuple[Problem, ...]  # at least one
 
-    def __post_init__(self) -> None:
-        self.reason = clip(self.reason)
-
-
-MAX_REASON = 200  # characters of one reason: a bad value is named, not printed in full
-MAX_BYTES = 5 * 1024 * 1024  # a question file is text written by hand: far smaller
+    @property
+    def reason(self) -> str:
+        """The English line: every problem's, joined, cut to `MAX_REASON` characters."""
+        return clip("; ".join(p.text for p in self.problems))
 
 
 def clip(text: str, limit: int = MAX_REASON) -> str:
     """`text` cut to `limit` characters, ending in "…" when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut(text, limit)
 
 
 @dataclass
@@ -68,13 +71,21 @@ class Entry:
 
     line: int
     fields: dict[str, object] = field(default_factory=dict)
-    error: str = ""
+    error: Problem | None = None
 
 
 class UnparsableFile(Exception):
-    def __init__(self, reason: str, line: int = 0) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Problem, line: int = 0) -> None:
+        super().__init__(reason.text)
         self.reason, self.line = reason, line
+
+
+class Invalid(ValueError):
+    """A field that can't make a question: the problem, with its reason code."""
+
+    def __init__(self, reason: Problem) -> None:
+        super().__init__(reason.text)
+        self.reason = reason
 
 
 Parser = Callable[[str, Path], list[Entry]]
@@ -103,9 +114,10 @@ def import_file(
         text = _read(path)
         entries = _parser_for(path, text)(text, path)
     except UnparsableFile as e:
-        return ImportReport([], [BadQuestion(str(path), e.line, e.reason)])
+        return ImportReport([], [BadQuestion(str(path), e.line, (e.reason,))])
     if not entries:
-        return ImportReport([], [BadQuestion(str(path), 0, "no questions found")])
+        found = problem("no_questions", "no questions found")
+        return ImportReport([], [BadQuestion(str(path), 0, (found,))])
     return _collect(str(path), entries, competencies, pack_docs, default_status)
 
 
@@ -113,18 +125,21 @@ def _read(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise UnparsableFile(
-                f"too big for a question file ({size // 1024} KB; at most {MAX_BYTES // 1024} KB)"
-            )
+            kb, limit = size // 1024, MAX_BYTES // 1024
+            text = f"too big for a question file ({kb} KB; at most {limit} KB)"
+            raise UnparsableFile(problem("file_too_big", text, size=kb, limit=limit))
         data = path.read_bytes()
     except OSError as e:
-        raise UnparsableFile(f"cannot read the file: {e.strerror or e}") from e
+        detail = cut(str(e.strerror or e))
+        text = f"cannot read the file: {e.strerror or e}"
+        raise UnparsableFile(problem("file_unreadable", text, detail=detail)) from e
     if b"\x00" in data:
-        raise UnparsableFile("binary file, not a text question file")
+        raise UnparsableFile(problem("binary_file", "binary file, not a text question file"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise UnparsableFile(f"not UTF-8 text (bad byte at offset {e.start})") from e
+        text = f"not UTF-8 text (bad byte at offset {e.start})"
+        raise UnparsableFile(problem("not_utf8", text, offset=e.start)) from e
 
 
 def _parser_for(path: Path, text: str) -> Parser:
@@ -142,9 +157,9 @@ def _parser_for(path: Path, text: str) -> Parser:
         ".aiken": aiken.parse_aiken,
     }
     if suffix not in parsers:
-        raise UnparsableFile(
-            f"unsupported file type {suffix or '(none)'}: use .yaml, .gift or .aiken"
-        )
+        shown = cut(suffix or "(none)")
+        why = f"unsupported file type {suffix or '(none)'}: use .yaml, .gift or .aiken"
+        raise UnparsableFile(problem("unsupported_suffix", why, suffix=shown))
     return parsers[suffix]
 
 
@@ -160,18 +175,19 @@ def _collect(
     report = ImportReport()
     seen: dict[str, int] = {}
     for entry in entries:
-        reason = entry.error
-        if not reason:
+        found = [entry.error] if entry.error else []
+        if not found:
             try:
                 q = build_question(_resolve_category(entry.fields, competencies), default_status)
             except ValueError as e:
-                reason = str(e)
+                found = [invalid(e)]
             else:
-                reason = "; ".join(problems(q, competencies, pack_docs))
-                if not reason and q.id in seen:
-                    reason = f"duplicate id {q.id!r} (first at line {seen[q.id]})"
-        if reason:
-            report.errors.append(BadQuestion(file, entry.line, reason))
+                found = problems(q, competencies, pack_docs)
+                if not found and q.id in seen:
+                    text = f"duplicate id {q.id!r} (first at line {seen[q.id]})"
+                    found = [problem("duplicate_id", text, id=cut(q.id), first=seen[q.id])]
+        if found:
+            report.errors.append(BadQuestion(file, entry.line, tuple(found)))
         else:
             seen[q.id] = entry.line
             report.questions.append(q)
@@ -187,14 +203,23 @@ def _resolve_category(fields: dict[str, object], known: set[str] | None) -> dict
     return fields
 
 
-def read_meta(comment: str, into: dict[str, object]) -> str:
-    """Store one `@key: value` comment in `into`; returns an error, or "" (also for prose)."""
+def invalid(error: ValueError) -> Problem:
+    """The problem a ValueError from reading a question names (its own, if it has one)."""
+    if isinstance(error, Invalid):
+        return error.reason
+    return problem("invalid", str(error), detail=cut(str(error)))
+
+
+def read_meta(comment: str, into: dict[str, object]) -> Problem | None:
+    """Store one `@key: value` comment in `into`; returns an error, or None (also for prose)."""
     m = _META.match(comment.strip())
     if not m:
-        return ""
+        return None
     key, value = m[1].lower(), m[2].strip()
     if key not in META_KEYS:
-        return f"unknown metadata @{key} (known: {', '.join(META_KEYS)})"
+        known = ", ".join(META_KEYS)
+        text = f"unknown metadata @{key} (known: {known})"
+        return problem("unknown_meta", text, name=cut(key), known=known)
     if key == "source":
         doc, _, clause = value.partition("#")
         into["source_doc"] = doc.strip()
@@ -202,7 +227,7 @@ def read_meta(comment: str, into: dict[str, object]) -> str:
             into["clause"] = clause.strip()
     else:
         into[key] = value
-    return ""
+    return None
 
 
 def detect_lang(text: str) -> str:

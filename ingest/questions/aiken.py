@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.questions import Entry, generated_id, read_meta
+from knowledge.learning.questions import Problem, cut, problem
 
 _OPTION = re.compile(r"^([A-Z])[.)]\s+(\S.*)$")
 _ANSWER = re.compile(r"^ANSWER:\s*(.*)$")
@@ -49,8 +50,12 @@ class _Open:
     line: int
     stem: list[str]
     meta: dict[str, object]
-    error: str = ""
+    error: Problem | None = None
     options: list[str] = field(default_factory=list)
+
+
+def _no_answer() -> Problem:
+    return problem("aiken_no_answer", "missing ANSWER: line after the options")
 
 
 class _Reader:
@@ -59,7 +64,8 @@ class _Reader:
         self.entries: list[Entry] = []
         self.defaults: dict[str, object] = {}
         self.pending: dict[str, object] = {}
-        self.pending_line, self.pending_error = 0, ""
+        self.pending_line = 0
+        self.pending_error: Problem | None = None
         self.current: _Open | None = None
         self.position = 0
 
@@ -76,12 +82,12 @@ class _Reader:
             self.current.stem.append(line)
         else:
             if self.current:
-                self._close("missing ANSWER: line after the options")
+                self._close(_no_answer())
             self._start(number, line)
 
     def finish(self) -> None:
         if self.current:
-            self._close("missing ANSWER: line after the options")
+            self._close(_no_answer())
         self._blank()
 
     def _blank(self) -> None:
@@ -89,7 +95,7 @@ class _Reader:
             if self.pending_error:
                 self.entries.append(Entry(self.pending_line, error=self.pending_error))
             self.defaults.update(self.pending)
-            self.pending, self.pending_line, self.pending_error = {}, 0, ""
+            self.pending, self.pending_line, self.pending_error = {}, 0, None
 
     def _comment(self, number: int, text: str) -> None:
         meta = self.current.meta if self.current else self.pending
@@ -103,30 +109,36 @@ class _Reader:
     def _start(self, number: int, line: str) -> None:
         self.position += 1
         self.current = _Open(number, [line], self.pending, self.pending_error)
-        self.pending, self.pending_line, self.pending_error = {}, 0, ""
+        self.pending, self.pending_line, self.pending_error = {}, 0, None
 
     def _option(self, letter: str, text: str) -> None:
         assert self.current is not None
         expected = chr(ord("A") + len(self.current.options))
         if letter != expected and not self.current.error:
-            self.current.error = f"option {letter} out of order (expected {expected})"
+            line = f"option {letter} out of order (expected {expected})"
+            self.current.error = problem(
+                "aiken_option_order", line, letter=letter, expected=expected
+            )
         self.current.options.append(text)
 
     def _answer(self, number: int, value: str) -> None:
         if self.current is None:
-            self.entries.append(Entry(number, error="ANSWER: line without a question"))
+            found = problem("aiken_answer_alone", "ANSWER: line without a question")
+            self.entries.append(Entry(number, error=found))
             return
         letters = [x for x in re.split(r"[\s,]+", value.upper()) if x]
         indexes = [ord(x) - ord("A") if len(x) == 1 and x.isalpha() else -1 for x in letters]
         count = len(self.current.options)
         if not self.current.options:
-            self._close("no options (A. ..., B. ...) before ANSWER:")
+            self._close(problem("aiken_no_options", "no options (A. ..., B. ...) before ANSWER:"))
         elif not letters or not all(0 <= i < count for i in indexes):
-            self._close(f"ANSWER: {value.strip() or '(empty)'} names no option A-{chr(64 + count)}")
+            named, last = value.strip() or "(empty)", chr(64 + count)
+            text = f"ANSWER: {named} names no option A-{last}"
+            self._close(problem("aiken_bad_answer", text, value=cut(named), last=last))
         else:
-            self._close("", indexes)
+            self._close(None, indexes)
 
-    def _close(self, error: str, answer: list[int] | None = None) -> None:
+    def _close(self, error: Problem | None, answer: list[int] | None = None) -> None:
         q, self.current = self.current, None
         assert q is not None
         if q.error or error:

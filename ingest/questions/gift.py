@@ -28,8 +28,8 @@ import html
 import re
 from pathlib import Path
 
-from ingest.questions import Entry, generated_id, read_meta
-from knowledge.learning.questions import EXPLANATION_CHARS
+from ingest.questions import Entry, Invalid, generated_id, invalid, read_meta
+from knowledge.learning.questions import EXPLANATION_CHARS, Problem, problem
 
 _ESCAPABLE = "~=#{}:\\n"
 _PRIVATE = 0xE000  # escaped characters hide in the private-use area while parsing
@@ -50,7 +50,7 @@ def parse_gift(text: str, path: Path) -> list[Entry]:
     for block in _blocks(text):
         meta: dict[str, object] = {}
         body: list[tuple[int, str]] = []
-        error = ""
+        error: Problem | None = None
         for number, line in block:
             stripped = line.strip()
             if stripped.startswith("//"):
@@ -72,14 +72,14 @@ def parse_gift(text: str, path: Path) -> list[Entry]:
     return entries
 
 
-def _entry(body: list[tuple[int, str]], fields: dict[str, object], error: str) -> Entry:
+def _entry(body: list[tuple[int, str]], fields: dict[str, object], error: Problem | None) -> Entry:
     line = body[0][0]
     if error:
         return Entry(line, error=error)
     try:
         fields.update(_question("\n".join(text for _, text in body)))
     except ValueError as e:
-        return Entry(line, error=str(e))
+        return Entry(line, error=invalid(e))
     return Entry(line, fields)
 
 
@@ -106,9 +106,10 @@ def _question(raw: str) -> dict[str, object]:
     text = _FORMAT.sub("", text, count=1)
     opens, closes = text.count("{"), text.count("}")
     if opens == 0:
-        raise ValueError("no {...} answer block")
+        raise Invalid(problem("gift_no_block", "no {...} answer block"))
     if opens != 1 or closes != 1 or text.index("}") < text.index("{"):
-        raise ValueError("a question needs exactly one {...} answer block (escape braces as \\{)")
+        why = "a question needs exactly one {...} answer block (escape braces as \\{)"
+        raise Invalid(problem("gift_blocks", why))
     before, rest = text.split("{", 1)
     inner, after = rest.split("}", 1)
     stem = f"{before.strip()} _____ {after.strip()}" if after.strip() else before
@@ -123,13 +124,16 @@ def _answers(inner: str, is_html: bool) -> dict[str, object]:
     if _TF.match(body):
         fields = _true_false(body, is_html)
     elif not body:
-        raise ValueError("empty answer block {}: essay questions are not supported")
+        text = "empty answer block {}: essay questions are not supported"
+        raise Invalid(problem("gift_essay", text))
     elif body.startswith("#"):
-        raise ValueError("numerical questions ({#...}) are not supported")
+        text = "numerical questions ({#...}) are not supported"
+        raise Invalid(problem("gift_numerical", text))
     elif "->" in body:
-        raise ValueError("matching questions (->) are not supported")
+        raise Invalid(problem("gift_matching", "matching questions (->) are not supported"))
     elif body[0] not in "=~":
-        raise ValueError("each answer must start with = (right) or ~ (wrong)")
+        text = "each answer must start with = (right) or ~ (wrong)"
+        raise Invalid(problem("gift_answer_mark", text))
     else:
         fields = _choices(body, is_html)
     return _with_general_feedback(fields, _clean(general, is_html))

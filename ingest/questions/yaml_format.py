@@ -35,8 +35,8 @@ from pathlib import Path
 
 import yaml
 
-from ingest.questions import Entry, UnparsableFile, clip, detect_lang
-from knowledge.learning.questions import TRUE_FALSE, Question
+from ingest.questions import Entry, Invalid, UnparsableFile, detect_lang
+from knowledge.learning.questions import TRUE_FALSE, Question, cut, problem, shown
 
 FIELDS = frozenset(f.name for f in dataclass_fields(Question))
 _REQUIRED = ("stem", "kind", "competencies", "level", "bloom")
@@ -59,8 +59,9 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event: yaml.AliasEvent = self.peek_event()  # type: ignore[no-untyped-call]  # stubs
+            text = f"YAML aliases (*{event.anchor}) are not allowed: write the value out"
             raise UnparsableFile(
-                f"YAML aliases (*{event.anchor}) are not allowed: write the value out",
+                problem("yaml_alias", text, anchor=cut(str(event.anchor))),
                 event.start_mark.line + 1 if event.start_mark else 0,
             )
         return super().compose_node(parent, index)
@@ -73,8 +74,9 @@ def _load(text: str) -> tuple[yaml.Node | None, object]:
         return node, (loader.construct_document(node) if node is not None else None)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        problem = getattr(e, "problem", None) or str(e)
-        raise UnparsableFile(f"not valid YAML: {problem}", mark.line + 1 if mark else 0) from e
+        detail = getattr(e, "problem", None) or str(e)
+        found = problem("not_yaml", f"not valid YAML: {detail}", detail=cut(str(detail)))
+        raise UnparsableFile(found, mark.line + 1 if mark else 0) from e
     finally:
         loader.dispose()
 
@@ -85,36 +87,47 @@ def _questions(
     if isinstance(data, list) and isinstance(node, yaml.SequenceNode):
         return list(node.value), data, {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise UnparsableFile("expected a list of questions or a mapping with `questions:`", 1)
+        text = "expected a list of questions or a mapping with `questions:`"
+        raise UnparsableFile(problem("yaml_shape", text), 1)
     extra = set(data) - {"questions", "defaults"}
     if extra:
-        raise UnparsableFile(f"unknown top-level keys: {', '.join(map(str, extra))}", 1)
+        keys = ", ".join(map(str, extra))
+        text = f"unknown top-level keys: {keys}"
+        raise UnparsableFile(problem("yaml_top_keys", text, keys=cut(keys)), 1)
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict) or set(defaults) - FIELDS:
-        raise UnparsableFile("`defaults:` must map question fields to values", 1)
+        text = "`defaults:` must map question fields to values"
+        raise UnparsableFile(problem("yaml_defaults", text), 1)
     value = next((v for k, v in node.value if k.value == "questions"), None)
     items = data.get("questions") or []
     if not isinstance(items, list) or not isinstance(value, yaml.SequenceNode | None):
         raise UnparsableFile(
-            "`questions:` must be a list", value.start_mark.line + 1 if value else 1
+            problem("yaml_questions_list", "`questions:` must be a list"),
+            value.start_mark.line + 1 if value else 1,
         )
     return (list(value.value) if value else []), items, defaults
 
 
 def _entry(line: int, item: object, defaults: dict[str, object]) -> Entry:
     if not isinstance(item, dict):
-        return Entry(line, error="expected a mapping of question fields")
+        return Entry(
+            line, error=problem("yaml_not_mapping", "expected a mapping of question fields")
+        )
     unknown = sorted(str(k) for k in item if k not in FIELDS)
     if unknown:
-        return Entry(line, error=f"unknown field {', '.join(unknown)}")
+        names = ", ".join(unknown)
+        return Entry(
+            line, error=problem("unknown_field", f"unknown field {names}", fields=cut(names))
+        )
     return Entry(line, {**defaults, **item})
 
 
 def build_question(fields: Mapping[str, object], default_status: str = "published") -> Question:
-    """A Question from raw fields, coercing types; ValueError says what is missing or wrong."""
+    """A Question from raw fields, coercing types; `Invalid` says what is missing or wrong."""
     missing = [k for k in _REQUIRED if fields.get(k) in (None, "", [], ())]
     if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
+        names = ", ".join(missing)
+        raise Invalid(problem("missing", f"missing {names}", fields=names))
     stem, kind = _text(fields, "stem"), _text(fields, "kind")
     options = texts(fields.get("options"), "options")
     lang = _text(fields, "lang") or detect_lang(" ".join((stem, *options)))
@@ -149,7 +162,8 @@ def texts(value: object, name: str) -> tuple[str, ...]:
     if isinstance(value, str) and name == "accepted":
         return (value.strip(),)
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{name} must be a list of text (quote numbers and dates in YAML)")
+        text = f"{name} must be a list of text (quote numbers and dates in YAML)"
+        raise Invalid(problem("not_text_list", text, field=name))
     return tuple(v.strip() for v in value)
 
 
@@ -163,11 +177,13 @@ def answer_indexes(value: object, options: tuple[str, ...]) -> tuple[int, ...]:
         return (value,)
     if isinstance(value, str):
         if value.strip() not in options:
-            raise ValueError(f"answer {_shown(value)} is not one of the options")
+            text = f"answer {shown(value)} is not one of the options"
+            raise Invalid(problem("answer_not_option", text, value=shown(value)))
         return (options.index(value.strip()),)
     if isinstance(value, list | tuple):
         return tuple(i for v in value for i in answer_indexes(v, options))
-    raise ValueError(f"answer {_shown(value)} must be an option index or an option's text")
+    text = f"answer {shown(value)} must be an option index or an option's text"
+    raise Invalid(problem("answer_bad_type", text, value=shown(value)))
 
 
 def _text(fields: Mapping[str, object], name: str) -> str:
@@ -175,7 +191,8 @@ def _text(fields: Mapping[str, object], name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be text, not {_shown(value)}")
+        text = f"{name} must be text, not {shown(value)}"
+        raise Invalid(problem("not_text", text, field=name, value=shown(value)))
     return value.strip()
 
 
@@ -187,9 +204,5 @@ def _whole(value: object, name: str) -> int:
             raise ValueError
         return int(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, not {_shown(value)}") from None
-
-
-def _shown(value: object) -> str:
-    """A bad value as an error names it: its repr, cut short."""
-    return clip(repr(value), 80)
+        text = f"{name} must be a whole number, not {shown(value)}"
+        raise Invalid(problem("not_whole", text, field=name, value=shown(value))) from None

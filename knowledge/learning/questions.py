@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from knowledge.vocabulary import LANGS, LEVELS  # noqa: F401 (re-exported)
@@ -55,6 +56,24 @@ class Question:
         return chosen == tuple(sorted(self.answer))
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why a question (or a question file) can't go into the bank: `code` names the reason for
+    the text tables, which render it with `values` (numbers, field names, the bad value cut
+    short) in the instructor's language; `text` is the English line of the CLI and the logs."""
+
+    code: str
+    text: str
+    values: Mapping[str, str | int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def problem(code: str, text: str, **values: str | int) -> Problem:
+    return Problem(code, text, values)
+
+
 KINDS = ("single", "multiple", "truefalse", "short")
 STATUSES = ("draft", "published", "retired")
 TRUE_FALSE = {"zh": ("对", "错"), "en": ("True", "False")}  # the options of a truefalse question
@@ -62,7 +81,7 @@ TRUE_FALSE = {"zh": ("对", "错"), "en": ("True", "False")}  # the options of a
 
 def problems(
     q: Question, competencies: set[str] | None = None, pack_docs: set[str] | None = None
-) -> list[str]:
+) -> list[Problem]:
     """Why a question can't go into the bank; empty when it is fine.
 
     `competencies` (the model's ids) and `pack_docs` (course-pack file names) are checked only
@@ -75,82 +94,122 @@ def problems(
     ]
 
 
-def _identity_problems(q: Question) -> list[str]:
+SHOWN_CHARS = 80  # a bad value is named, cut short: it may be anything, of any size
+
+
+def cut(text: str, limit: int = SHOWN_CHARS) -> str:
+    """`text` cut to `limit` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: object) -> str:
+    """A bad value as a problem names it: its repr, cut short."""
+    return cut(repr(value))
+
+
+def _identity_problems(q: Question) -> list[Problem]:
     found = []
     if not q.id.strip():
-        found.append("empty id")
+        found.append(problem("empty_id", "empty id"))
     if q.lang not in LANGS:
-        found.append(f"lang {q.lang!r} is not one of {', '.join(LANGS)}")
+        allowed = ", ".join(LANGS)
+        text = f"lang {q.lang!r} is not one of {allowed}"
+        found.append(problem("bad_lang", text, value=shown(q.lang), allowed=allowed))
     if q.status not in STATUSES:
-        found.append(f"status {q.status!r} is not one of {', '.join(STATUSES)}")
+        allowed = ", ".join(STATUSES)
+        text = f"status {q.status!r} is not one of {allowed}"
+        found.append(problem("bad_status", text, value=shown(q.status), allowed=allowed))
     if not q.stem.strip():
-        found.append("empty stem")
+        found.append(problem("empty_stem", "empty stem"))
     return found
 
 
-def _shape_problems(q: Question) -> list[str]:
+def _shape_problems(q: Question) -> list[Problem]:
     if q.kind not in KINDS:
-        return [f"kind {q.kind!r} is not one of {', '.join(KINDS)}"]
+        allowed = ", ".join(KINDS)
+        text = f"kind {q.kind!r} is not one of {allowed}"
+        return [problem("bad_kind", text, value=shown(q.kind), allowed=allowed)]
     if q.kind == "short":
         return _short_problems(q)
-    n, found = len(q.options), []
+    n, found = len(q.options), list[Problem]()
     if any(not o.strip() for o in q.options):
-        found.append("empty option")
+        found.append(problem("empty_option", "empty option"))
     out_of_range = [i for i in q.answer if not 0 <= i < n]
     if out_of_range:
-        found.append(f"answer index {out_of_range} out of range for {n} options")
+        text = f"answer index {out_of_range} out of range for {n} options"
+        indexes = cut(", ".join(map(str, out_of_range)))
+        found.append(problem("answer_out_of_range", text, indexes=indexes, n=n))
     if len(set(q.answer)) != len(q.answer):
-        found.append("an answer index is repeated")
+        found.append(problem("answer_repeated", "an answer index is repeated"))
     right = len(set(q.answer))
     if q.kind == "single":
         lo, hi = POLL_OPTIONS
         if not lo <= n <= hi:
-            found.append(f"single choice needs {lo}-{hi} options, has {n}")
+            text = f"single choice needs {lo}-{hi} options, has {n}"
+            found.append(problem("single_options", text, lo=lo, hi=hi, n=n))
         if right != 1:
-            found.append(f"single choice needs exactly one answer, has {right}")
+            text = f"single choice needs exactly one answer, has {right}"
+            found.append(problem("single_answers", text, n=right))
     elif q.kind == "multiple":
         if n < 3:
-            found.append(f"multiple choice needs at least 3 options, has {n}")
+            text = f"multiple choice needs at least 3 options, has {n}"
+            found.append(problem("multiple_options", text, n=n))
         if right < 2:
-            found.append(f"multiple choice needs at least 2 correct options, has {right}")
+            text = f"multiple choice needs at least 2 correct options, has {right}"
+            found.append(problem("multiple_answers", text, n=right))
     else:
         if n != 2:
-            found.append(f"true/false needs exactly 2 options, has {n}")
+            text = f"true/false needs exactly 2 options, has {n}"
+            found.append(problem("truefalse_options", text, n=n))
         if right != 1:
-            found.append(f"true/false needs exactly one answer, has {right}")
+            text = f"true/false needs exactly one answer, has {right}"
+            found.append(problem("truefalse_answers", text, n=right))
     return found
 
 
-def _short_problems(q: Question) -> list[str]:
+def _short_problems(q: Question) -> list[Problem]:
     found = []
     if not any(a.strip() for a in q.accepted):
-        found.append("short answer needs at least one accepted answer")
+        text = "short answer needs at least one accepted answer"
+        found.append(problem("short_no_accepted", text))
     if q.options:
-        found.append("short answer takes no options")
+        found.append(problem("short_options", "short answer takes no options"))
     if q.answer:
-        found.append("short answer takes no answer indexes (use accepted)")
+        text = "short answer takes no answer indexes (use accepted)"
+        found.append(problem("short_answer", text))
     return found
 
 
 def _teaching_problems(
     q: Question, competencies: set[str] | None, pack_docs: set[str] | None
-) -> list[str]:
+) -> list[Problem]:
     found = []
     if len(q.explanation) > EXPLANATION_CHARS:
-        found.append(
+        text = (
             f"explanation has {len(q.explanation)} characters, over {EXPLANATION_CHARS}:"
             " shorten it and put the rest in feedback"
         )
+        length, limit = len(q.explanation), EXPLANATION_CHARS
+        found.append(problem("explanation_long", text, length=length, limit=limit))
     if q.level not in LEVELS:
-        found.append(f"level {q.level} is outside 1-5")
+        text = f"level {q.level} is outside 1-5"
+        found.append(problem("bad_level", text, value=shown(q.level)))
     if q.bloom not in BLOOM:
-        found.append(f"bloom {q.bloom!r} is not one of {', '.join(BLOOM)}")
+        allowed = ", ".join(BLOOM)
+        text = f"bloom {q.bloom!r} is not one of {allowed}"
+        found.append(problem("bad_bloom", text, value=shown(q.bloom), allowed=allowed))
     if not q.competencies:
-        found.append("no competency")
+        found.append(problem("no_competency", "no competency"))
     elif competencies is not None:
         unknown = [c for c in q.competencies if c not in competencies]
         if unknown:
-            found.append(f"unknown competency {', '.join(unknown)}")
+            text = f"unknown competency {', '.join(unknown)}"
+            ids = cut(", ".join(unknown))
+            found.append(problem("unknown_competency", text, ids=ids))
     if pack_docs is not None and q.source_doc not in pack_docs:
-        found.append(f"unknown source_doc {q.source_doc!r}" if q.source_doc else "no source_doc")
+        if q.source_doc:
+            text = f"unknown source_doc {q.source_doc!r}"
+            found.append(problem("unknown_source", text, value=shown(q.source_doc)))
+        else:
+            found.append(problem("no_source", "no source_doc"))
     return found

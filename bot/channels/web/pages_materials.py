@@ -13,6 +13,8 @@ from aiohttp import BodyPartReader, web
 from bot.channels.web.auth import MULTIPART, guard
 from bot.channels.web.base import console, lang_of, message, render
 from bot.flows.materials import T, failure, ingesting, remove_document
+from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
+from bot.flows.question_files import import_questions
 from bot.texts import say
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
@@ -24,11 +26,13 @@ CHUNK = 256 * 1024
 
 @dataclass(frozen=True)
 class Line:
-    """One uploaded file's result, as the page shows it."""
+    """One uploaded file's result, as the page shows it (a question file's refused questions,
+    one line each, in `details`)."""
 
     name: str
     ok: bool
     text: str
+    details: tuple[str, ...] = ()
 
 
 @guard("instructor")
@@ -43,7 +47,8 @@ async def _library(request: web.Request, results: list[Line]) -> web.StreamRespo
     shown = [d for d in docs if _matches(d, wanted)]
     return render(
         request, "materials.html", docs=shown, total=len(docs), q=wanted, results=results,
-        max_mb=console(request).options.max_upload_mb, accept=",".join(sorted(SUFFIXES)),
+        max_mb=console(request).options.max_upload_mb,
+        accept=",".join(sorted({*SUFFIXES, *QUESTION_SUFFIXES})),
     )  # fmt: skip
 
 
@@ -55,7 +60,8 @@ def _matches(doc: DocumentInfo, wanted: str) -> bool:
 @guard("instructor")
 async def upload(request: web.Request) -> web.StreamResponse:
     """POST /materials (multipart): each file is read to a temporary file, then loaded as the
-    bot loads one; a bad file gets its own line and the others go on."""
+    bot loads one (a question file goes into the question bank); a bad file gets its own line
+    and the others go on."""
     reader = request.get(MULTIPART) or await request.multipart()
     options = console(request).options
     limit = options.max_upload_mb * MB
@@ -76,7 +82,8 @@ async def upload(request: web.Request) -> web.StreamResponse:
 async def _one(request: web.Request, part: BodyPartReader, folder: Path, limit: int) -> Line:
     name = Path(part.filename or "upload").name or "upload"
     lang = lang_of(request)
-    if Path(name).suffix.lower() not in SUFFIXES:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES and suffix not in QUESTION_SUFFIXES:
         await _drain(part)
         return Line(name, False, say("wrong_type", lang, T, name=name))
     path = folder / f"{len(list(folder.iterdir()))}" / name  # two files of one name stay apart
@@ -92,6 +99,10 @@ async def _one(request: web.Request, part: BodyPartReader, folder: Path, limit: 
                 )
                 return Line(name, False, text)
             out.write(chunk)
+    if suffix in QUESTION_SUFFIXES:
+        imported = await import_questions(console(request).core.services, path, name)
+        summary, *reasons = imported.lines(lang)
+        return Line(name, not imported.errors, summary, tuple(reasons))
     result: FileResult | None = None
     async for item in ingesting(console(request).core.services, path, name):
         if isinstance(item, FileResult):

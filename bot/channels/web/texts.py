@@ -58,9 +58,10 @@ W: dict[str, tuple[str, str]] = {
     "n_documents": ("共 {n} 份", "{n} documents"),
     "upload": ("上传资料", "Upload materials"),
     "upload_hint": (
-        "可一次选择或拖入多个文件（PDF、DOCX、PPTX、Markdown、HTML、文本），每个最大 {mb} MB。",
-        "Choose or drop several files at once (PDF, DOCX, PPTX, Markdown, HTML, text), "
-        "up to {mb} MB each.",
+        "可一次选择或拖入多个文件（PDF、DOCX、PPTX、Markdown、HTML、文本，"
+        "以及 GIFT、Aiken、YAML 题目文件），每个最大 {mb} MB。",
+        "Choose or drop several files at once (PDF, DOCX, PPTX, Markdown, HTML, text, and "
+        "GIFT, Aiken or YAML question files), up to {mb} MB each.",
     ),
     "upload_button": ("上传", "Upload"),
     "upload_results": ("上传结果", "Upload results"),
