@@ -21,7 +21,14 @@ from knowledge.errors import CorruptFile, MaterialError, TooDemanding
 
 MB = 1024 * 1024
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["ingest.loaders"])
+# The server (started when the first file is read) has every parser imported, so no child
+# imports pypdf or python-docx again.
+_context.set_forkserver_preload(
+    [
+        "ingest.loaders",
+        *(f"ingest.loaders.{m}" for m in ("docx", "html", "markdown", "pdf", "pptx")),
+    ]
+)
 
 
 @dataclass(frozen=True)
