@@ -16,7 +16,7 @@ from ingest.loaders import SUFFIXES
 from ingest.sandbox import Limits, read
 from knowledge.answering.ask import visible
 from knowledge.answering.embeddings import CachedEmbedder, Encoders
-from knowledge.answering.models import DocumentInfo
+from knowledge.answering.models import CLI_LOADER, DocumentInfo
 from knowledge.answering.store import ChunkStore
 from knowledge.answering.write.extractive import sentence_texts
 from knowledge.errors import EmptyDocument, MaterialError, TooLarge, UnknownDocument
@@ -25,6 +25,19 @@ from knowledge.errors import EmptyDocument, MaterialError, TooLarge, UnknownDocu
 PIPELINE_VERSION = "3"  # 2: html5lib, markup clean-up, sentence-aligned chunks; 3: sentence vectors
 
 Status = Literal["added", "replaced", "unchanged", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Loader:
+    """Who is loading (or removing) documents: a person, by user id and name, or the server's
+    command line. `admin`: may replace or remove the bundled course pack's documents."""
+
+    id: int = 0
+    name: str = CLI_LOADER
+    admin: bool = True
+
+
+CLI = Loader()  # `stdtutor ingest`, the first run's pack: the installation's owner
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,9 @@ class Ingestor:
         self.limits = limits or Limits()  # of the child process each file is read in
         self.on_change = on_change  # e.g. the retriever's refresh
 
-    def ingest(self, paths: Sequence[Path], show_progress: bool = False) -> IngestReport:
+    def ingest(
+        self, paths: Sequence[Path], show_progress: bool = False, loader: Loader = CLI
+    ) -> IngestReport:
         """Load every file under `paths`; one bad file never stops the batch."""
         files = list(expand(paths))
         results: list[FileResult] = []
@@ -86,7 +101,7 @@ class Ingestor:
                 results.append(FileResult(path, "failed", error=error, reason="same_name"))
                 continue
             seen[path.name] = path
-            results.append(self.ingest_file(path, show_progress=show_progress))
+            results.append(self.ingest_file(path, show_progress=show_progress, loader=loader))
         if any(r.status in ("added", "replaced") for r in results):
             self.on_change()
         return IngestReport(results)
@@ -97,10 +112,12 @@ class Ingestor:
         name: str | None = None,
         show_progress: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        loader: Loader = CLI,
     ) -> FileResult:
         """Add or replace one document; `name` overrides the file name (e.g. an upload).
 
-        `progress(done, total)` is called as passages are embedded (from this thread).
+        `progress(done, total)` is called as passages are embedded (from this thread); the
+        document records `loader` as who loaded it, and when.
         """
         name = display_name(name or path.name)
         try:
@@ -114,7 +131,7 @@ class Ingestor:
             current = self.store.document(doc_id)
             if current and current.source_hash == source_hash:
                 return FileResult(path, "unchanged", current)
-            info = self._index(path, name, source_hash, show_progress, progress)
+            info = self._index(path, name, source_hash, show_progress, progress, loader)
         except MaterialError as error:
             return FileResult(path, "failed", error=str(error), reason=error.code)
         except OSError as error:
@@ -129,6 +146,7 @@ class Ingestor:
         source_hash: str,
         show_progress: bool,
         progress: Callable[[int, int], None] | None,
+        loader: Loader,
     ) -> DocumentInfo:
         version = source_hash[:16]
         loaded = read(path, self.limits)
@@ -165,6 +183,8 @@ class Ingestor:
             loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
             source_hash=source_hash,
             version=version,
+            loaded_by_id=loader.id,
+            loaded_by=loader.name,
         )
         # New chunks first, then the one-record switch, then the old chunks go:
         # a reader sees either the old version or the new one, never both or none.

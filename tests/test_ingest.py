@@ -356,3 +356,36 @@ def test_a_file_whose_reading_takes_too_much_memory_or_time_is_refused_and_the_r
     slow = make_app(home=tmp_path / "slow", max_upload_mb=64, read_seconds=0.05)
     [failed] = slow.ingestor.ingest([big]).failed
     assert "needs more memory or time than allowed (more than 0.05 s)" in failed.error
+
+
+# --- provenance, asking before a replace, restoring the version it superseded -------------
+
+
+def test_each_document_records_who_loaded_it_and_when(make_app, tmp_path):
+    from ingest.pipeline import Loader
+
+    app = make_app()
+    app.ingestor.ingest([write(tmp_path / "handbook.md", HANDBOOK_V1)])  # the command line
+    other = write(tmp_path / "other.md", "# Other\n\nCanteen opens at noon.")
+    result = app.ingestor.ingest_file(other, loader=Loader(42, "李老师", admin=False))
+
+    by_name = {d.doc: d for d in app.store.documents()}
+    assert result.doc == by_name["other.md"]
+    assert (by_name["other.md"].loaded_by_id, by_name["other.md"].loaded_by) == (42, "李老师")
+    assert by_name["handbook.md"].from_cli and not by_name["other.md"].from_cli
+    assert by_name["other.md"].loaded_at.startswith("20")  # ISO 8601, UTC
+
+
+def test_a_catalog_entry_from_before_provenance_reads_as_not_recorded(make_app):
+    from knowledge.answering.store import _CATALOG, _NO_VECTOR
+
+    app = make_app()
+    old = {
+        "doc_id": "d1", "doc": "old.md", "title": "Old", "lang": "en", "chunks": 1,
+        "loaded_at": "2025-01-01T00:00:00+00:00", "source_hash": "h", "version": "v",
+    }  # fmt: skip
+    app.store.client.get_collection(_CATALOG).upsert(
+        ids=["d1"], embeddings=_NO_VECTOR, metadatas=[old]
+    )
+    [doc] = app.store.documents()
+    assert (doc.loaded_by_id, doc.loaded_by, doc.from_cli) == (0, "", False)

@@ -176,3 +176,15 @@ async def test_a_bad_question_file_is_explained_in_the_instructors_language(tmp_
              [f"• Line 12: The answer {shown} is not one of the options."]),
         ]  # fmt: skip
         assert "不是任何一个选项" not in page
+
+
+async def test_the_library_shows_who_loaded_each_document(tmp_path):
+    async with web_site(tmp_path) as site:
+        (tmp_path / "handbook.md").write_text(HANDBOOK, encoding="utf-8")
+        assert not site.core.services.ingestor.ingest([tmp_path / "handbook.md"]).failed
+        await site.sign_in(LI)
+        form = _files(("notes.txt", NOTES.encode()), csrf=await site.csrf())
+        page = await (await site.client.post("/materials", data=form)).text()
+        loaders = re.findall(r'<td>([^<]+)</td><td>\w+</td><td class="num">\d+</td>\s*'
+                             r'<td>[^<]+</td><td class="loader">([^<]+)</td>', page)  # fmt: skip
+        assert loaders == [("handbook.md", "服务器命令行"), ("notes.txt", "李老师")], loaders

@@ -6,20 +6,21 @@ import asyncio
 import logging
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bot.conversation import press
 from bot.events import Progress, Reply, Upload
-from bot.flows import Ctx, Flow, Route, buttons
+from bot.flows import Ctx, Flow, Route, buttons, local_time
 from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
 from bot.flows.question_files import import_questions
 from bot.texts import say
 from ingest.loaders import SUFFIXES
-from ingest.pipeline import FileResult, Ingestor
+from ingest.pipeline import FileResult, Ingestor, Loader
 from knowledge.answering.models import DocumentInfo
 from knowledge.learning.model import CompetencyModel
-from knowledge.records import Records
+from knowledge.records import Records, User
 from knowledge.vocabulary import MB, Lang
 
 if TYPE_CHECKING:
@@ -103,6 +104,12 @@ T = {
     ),
     "no_materials": ("还没有资料。发送文件即可添加。", "No materials yet. Send a file to add one."),
     "materials": ("课程资料（{n} 份）：", "Course materials ({n}):"),
+    "listed": (
+        "{i}. {title} — {doc} · {language} · {chunks} 段\n    {by}于 {at} 加载",
+        "{i}. {title} — {doc} · {language} · {chunks} passages\n    loaded by {by}, {at}",
+    ),
+    "by_cli": ("服务器命令行", "the server's command line"),
+    "by_unknown": ("（未记录）", "(not recorded)"),
     "remove_confirm": ("确定移除《{title}》（{doc}）吗？", "Remove “{title}” ({doc})?"),
     "yes_remove": ("确定移除", "Yes, remove"),
     "removed": (
@@ -145,7 +152,7 @@ async def upload(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
             return
         yield Progress(ctx.say("reading", T, name=name))
         result: FileResult | None = None
-        async for item in ingesting(core, path, name):
+        async for item in ingesting(core, path, name, loader_of(ctx.user)):
             if isinstance(item, FileResult):
                 result = item
             else:
@@ -178,18 +185,31 @@ def _size_problem(ctx: Ctx[Needs], name: str, size: int | None) -> Reply | None:
     return ctx.reply(text, kind="error")
 
 
+def loader_of(user: User) -> Loader:
+    """A person as the loader a document records (admins may change the course pack's)."""
+    return Loader(user.id, user.name, admin=user.role == "admin")
+
+
+def loaded_by(doc: DocumentInfo, lang: Lang) -> str:
+    """Who loaded `doc`, as people are shown it."""
+    if doc.from_cli:
+        return say("by_cli", lang, T)
+    return doc.loaded_by or say("by_unknown", lang, T)
+
+
 async def ingesting(
-    library: Library, path: Path, name: str
+    library: Library, path: Path, name: str, loader: Loader
 ) -> AsyncIterator[tuple[int, int] | FileResult]:
     """Ingest one file as every channel does: one at a time (the ingest lock), in a worker
-    thread, passing (passages done, total) on as they come, then the FileResult."""
+    thread, passing (passages done, total) on as they come, then the FileResult; the
+    document records `loader` as who loaded it."""
     async with library.ingest_lock:
-        async for item in _ingest(library.ingestor, path, name):
+        async for item in _ingest(library.ingestor, path, name, loader):
             yield item
 
 
 async def _ingest(
-    ingestor: Ingestor, path: Path, name: str
+    ingestor: Ingestor, path: Path, name: str, loader: Loader
 ) -> AsyncIterator[tuple[int, int] | FileResult]:
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
@@ -198,7 +218,7 @@ async def _ingest(
         loop.call_soon_threadsafe(updates.put_nowait, (done, total))
 
     work = asyncio.ensure_future(
-        asyncio.to_thread(ingestor.ingest_file, path, name, False, progress)
+        asyncio.to_thread(ingestor.ingest_file, path, name, False, progress, loader)
     )
     while not work.done():
         waiter = asyncio.ensure_future(updates.get())
@@ -240,9 +260,19 @@ async def list_materials(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
         return
     lines = [ctx.say("materials", T, n=len(docs))]
     for i, d in enumerate(docs, 1):
-        lines.append(f"{i}. {d.title} — {d.doc} · {d.lang} · {d.chunks} · {d.loaded_at[:10]}")
+        values = dict(title=d.title, doc=d.doc, language=d.lang, chunks=d.chunks)
+        by, at = loaded_by(d, ctx.lang), loaded_time(ctx, d)
+        lines.append(ctx.say("listed", T, i=i, by=by, at=at, **values))
     rows = [[(f"🗑 {i}. {d.doc[:40]}", press("rm", d.doc_id))] for i, d in enumerate(docs, 1)]
     yield ctx.reply("\n".join(lines), kind="info", buttons=buttons(*rows))
+
+
+def loaded_time(ctx: Ctx[Needs], doc: DocumentInfo) -> str:
+    """When `doc` was loaded, on the alliance's clock."""
+    try:
+        return local_time(ctx, datetime.fromisoformat(doc.loaded_at))
+    except ValueError:
+        return doc.loaded_at[:16]
 
 
 async def ask_remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:

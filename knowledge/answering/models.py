@@ -88,3 +88,14 @@ class DocumentInfo:
     loaded_at: str  # ISO 8601, UTC
     source_hash: str
     version: str
+    # Who loaded it: a person's user id and their name then; id 0 with "cli" is the server's
+    # command line (`stdtutor ingest`), and "" a document loaded before this was recorded.
+    loaded_by_id: int = 0
+    loaded_by: str = ""
+
+    @property
+    def from_cli(self) -> bool:
+        return self.loaded_by_id == 0 and self.loaded_by == CLI_LOADER
+
+
+CLI_LOADER = "cli"  # `DocumentInfo.loaded_by` of a document loaded on the command line

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -123,8 +123,10 @@ class ChunkStore:
 
 
 def _info(meta: Mapping[str, Any]) -> DocumentInfo:
-    """A catalog entry's metadata (written from a DocumentInfo by `activate`) read back."""
-    return DocumentInfo(**meta)
+    """A catalog entry's metadata (written from a DocumentInfo by `activate`) read back (an
+    entry written before provenance was recorded has no loader: the defaults say so)."""
+    known = {f.name for f in fields(DocumentInfo)}
+    return DocumentInfo(**{k: v for k, v in meta.items() if k in known})
 
 
 def _chunk_meta(chunk: Chunk, version: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from pathlib import Path
 from aiohttp import BodyPartReader, web
 
 from bot.channels.web.auth import MULTIPART, guard
-from bot.channels.web.base import console, lang_of, message, render
-from bot.flows.materials import T, failure, ingesting, remove_document
+from bot.channels.web.base import USER, console, lang_of, message, render
+from bot.flows.materials import T, failure, ingesting, loaded_by, loader_of, remove_document
 from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
 from bot.flows.question_files import import_questions
 from bot.texts import say
@@ -45,8 +45,10 @@ async def _library(request: web.Request, results: list[Line]) -> web.StreamRespo
     docs = await asyncio.to_thread(store.documents)
     wanted = request.query.get("q", "").strip()
     shown = [d for d in docs if _matches(d, wanted)]
+    lang = lang_of(request)
     return render(
         request, "materials.html", docs=shown, total=len(docs), q=wanted, results=results,
+        loaders={d.doc_id: loaded_by(d, lang) for d in shown},
         max_mb=console(request).options.max_upload_mb,
         accept=",".join(sorted({*SUFFIXES, *QUESTION_SUFFIXES})),
     )  # fmt: skip
@@ -104,7 +106,8 @@ async def _one(request: web.Request, part: BodyPartReader, folder: Path, limit: 
         summary, *reasons = imported.lines(lang)
         return Line(name, not imported.errors, summary, tuple(reasons))
     result: FileResult | None = None
-    async for item in ingesting(console(request).core.services, path, name):
+    loader = loader_of(request[USER])
+    async for item in ingesting(console(request).core.services, path, name, loader):
         if isinstance(item, FileResult):
             result = item
     assert result is not None

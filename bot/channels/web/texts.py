@@ -53,6 +53,7 @@ W: dict[str, tuple[str, str]] = {
     "col_lang": ("语言", "Language"),
     "col_passages": ("段落", "Passages"),
     "col_loaded": ("加载时间", "Loaded"),
+    "col_loaded_by": ("加载人", "Loaded by"),
     "no_materials": ("还没有资料。", "No materials yet."),
     "no_match": ("没有符合筛选的资料。", "No materials match the filter."),
     "n_documents": ("共 {n} 份", "{n} documents"),
