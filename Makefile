@@ -27,3 +27,4 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	@$(BIN)/python -m bench.run
 	@$(BIN)/python -m bench.flood
+	@$(BIN)/python -m bench.robustness

@@ -91,3 +91,17 @@ def test_startup_bench_prints_each_command_beside_its_target_and_the_base(capsys
             <= ratio
             <= (now + 0.005) / (base - 0.005) + 0.005
         )
+
+
+def test_robustness_bench_prints_one_row_per_case_with_nothing_lost(capsys):
+    from bench.robustness import CASES
+    from bench.robustness import main as robustness
+
+    assert robustness(["--quick"]) == 0
+    out = capsys.readouterr().out
+    for name in [*CASES, "quiz answers across a restart"]:
+        row = re.search(rf"{re.escape(name)}\s+(.+?)\s+([\d.]+)s\s+(\d+) MB\s+(\S+)\s+(\S+)\n", out)
+        assert row, (name, out)
+        assert not row[1].startswith("crashed") and int(row[3]) > 0
+        assert (row[4], row[5]) == ("0", "0"), row[0]
+    assert "refused: too_large" in out and "refused: yaml_alias" in out

@@ -21,6 +21,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from bench.devcorpus import DEVCORPUS, SHARED
+from bench.robustness import repack
 from ingest.chunking import chunk_document
 from ingest.loaders import SUFFIXES, LoadedDocument, load
 from knowledge.errors import (
@@ -701,22 +702,6 @@ def office_package(path: Path, suffix: str) -> tuple[Path, str]:
     deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = "A slide"
     deck.save(str(path))
     return path, "ppt/slides/slide1.xml"
-
-
-def repack(source: Path, target: Path, part: str, megabytes: int) -> Path:
-    """`source` with `part` replaced by `megabytes` MB of highly compressible XML, written in
-    pieces so the test never holds it in memory."""
-    piece = b"<w:p><w:r><w:t>filler text</w:t></w:r></w:p>" * (1024 * 1024 // 45 + 1)
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
-        for member in old.infolist():
-            if member.filename != part:
-                new.writestr(member, old.read(member))
-        with new.open(part, "w", force_zip64=True) as stream:
-            stream.write(b'<?xml version="1.0"?><w:document><w:body>')
-            for _ in range(megabytes):
-                stream.write(piece[: 1024 * 1024])
-            stream.write(b"</w:body></w:document>")
-    return target
 
 
 @pytest.mark.parametrize("suffix", [".docx", ".pptx"])
