@@ -16,7 +16,10 @@ from tests.postgres import RecordsDB
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-TABLES = {"users", "invites", "questions", "ratings", "canonical_answers", "processed_updates"}
+TABLES = {
+    "users", "invites", "questions", "ratings", "canonical_answers", "processed_updates",
+    "in_flight",
+}  # fmt: skip
 SOON = datetime.now(UTC) + timedelta(days=30)
 
 
@@ -47,7 +50,7 @@ async def test_migrations_build_the_schema_and_reopening_changes_nothing(records
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
         assert TABLES | {"alembic_version"} <= names
         assert {tuple(i["column_names"]) for i in indexed} >= {("user_id",), ("created_at",)}
-        assert version == [("0005",)]
+        assert version == [("0006",)]
         await store.ensure_user(7, name="Lin", role="admin", lang="zh")
     finally:
         await store.close()
@@ -56,7 +59,7 @@ async def test_migrations_build_the_schema_and_reopening_changes_nothing(records
         assert (await store.user(7)).role == "admin"
         async with store.engine.connect() as conn:
             again = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert again == [("0005",)]
+        assert again == [("0006",)]
     finally:
         await store.close()
 
@@ -265,5 +268,46 @@ async def test_a_persons_last_questions_survive_reopening_and_stay_few(records_d
         assert await store.recent_questions(7) == ("DIS 阶段多长？", "IEC呢？", "CDV 呢？")
         assert await store.recent_questions(99) == ()
         assert await store.forget(7) and await store.recent_questions(7) == ()
+    finally:
+        await store.close()
+
+
+async def test_work_in_flight_survives_reopening_and_each_leftover_is_taken_once(
+    records_db: RecordsDB,
+):
+    store = await records_db.open()
+    try:
+        await store.ensure_user(7, name="Lin", role="trainee", lang="zh")
+        await store.ensure_user(8, name="Ann", role="instructor", lang="en")
+        asked = await store.begin_work(
+            user_id=7, chat_id=-100, kind="question", about="DIS 阶段多长？", lang="zh"
+        )
+        loading = await store.begin_work(
+            user_id=8, chat_id=8, kind="upload", about="notes.md", lang="en"
+        )
+        done = await store.begin_work(user_id=7, chat_id=7, kind="question", about="x", lang="zh")
+        assert await store.finish_work(done) and not await store.finish_work(done)
+        with pytest.raises(ValueError):
+            await store.begin_work(user_id=7, chat_id=7, kind="nap", about="", lang="zh")
+    finally:
+        await store.close()
+    store = await records_db.open()  # a restart: what was not finished is still there
+    try:
+        left = await store.work_in_flight()
+        assert [(w.id, w.user_id, w.chat_id, w.kind, w.about, w.lang) for w in left] == [
+            (asked, 7, -100, "question", "DIS 阶段多长？", "zh"),
+            (loading, 8, 8, "upload", "notes.md", "en"),
+        ]
+        assert all(w.started_at.tzinfo is UTC for w in left)
+        assert await store.work_in_flight(before=left[0].started_at) == []
+        now = datetime.now(UTC) + timedelta(seconds=1)
+        taken, again = await asyncio.gather(
+            store.take_leftover_work(now), store.take_leftover_work(now)
+        )
+        assert sorted(w.id for w in taken + again) == [asked, loading]  # each taken once
+        assert await store.take_leftover_work(now) == [] and await store.work_in_flight() == []
+        later = await store.begin_work(user_id=8, chat_id=8, kind="upload", about="a", lang="en")
+        assert await store.forget(8) and await store.work_in_flight() == []  # theirs went too
+        assert not await store.finish_work(later)
     finally:
         await store.close()

@@ -92,3 +92,16 @@ class Attempt:
     correct: bool
     seconds: float
     answered_at: datetime
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """Work begun for a person and not yet finished: a question or an upload (migration 0006)."""
+
+    id: int
+    user_id: int
+    chat_id: int  # where the reply was to go
+    kind: str  # "question" or "upload"
+    about: str  # the question shortened, or the file name
+    lang: str  # the person's language when it began
+    started_at: datetime

@@ -25,6 +25,7 @@ from knowledge.people import (
 )
 
 from .engine import MEMORY, changed, connect
+from .inflight import InFlightRecords
 from .log import QuestionLog
 from .quiz import QuizRecords
 from .reporting import ReportingMixin
@@ -34,7 +35,7 @@ from .web import WebRecords
 USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"})
 
 
-class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords):
+class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords, InFlightRecords):
     """Async access to the records database; open with `await Records.open(url)`."""
 
     @classmethod

@@ -24,7 +24,7 @@ from sqlalchemy.types import TypeDecorator
 from knowledge.learning.questions import Question
 from knowledge.people import Invite, User
 
-from .models import Attempt, Canonical, Mastery, QuestionRecord, QuizSession
+from .models import Attempt, Canonical, InFlight, Mastery, QuestionRecord, QuizSession
 
 
 def utcnow() -> datetime:
@@ -315,3 +315,21 @@ class DismissalRow(Base):
     )
     user_id: Mapped[int | None] = mapped_column(BigInteger)  # who dismissed it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InFlightRow(Base):
+    """Work begun and not yet finished (migration 0006): one insert before, one delete after."""
+
+    __tablename__ = "in_flight"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk(), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    about: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def record(self) -> InFlight:
+        return InFlight(
+            self.id, self.user_id, self.chat_id, self.kind, self.about, self.lang, self.started_at
+        )
