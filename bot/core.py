@@ -1,7 +1,10 @@
 """The chat core: turns neutral events into neutral replies; every channel shares it.
 
 It knows who is asking (enrolment by invite, roles), routes commands, button presses, uploads
-and questions to the flows in `bot/flows/`, and never lets an error end in silence.
+and questions to the flows in `bot/flows/`, and never lets an error end in silence. The slow
+routes (a question, an upload) are written down in the records while they run, so that work a
+crash or a kill cut off is told on the next start (`resume`): the person learns what to send
+again.
 """
 
 from __future__ import annotations
@@ -9,10 +12,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Literal, TypeVar
 
 from bot.events import Incoming, Out, QuizPrompt, Reply
 from bot.flows import Ctx, Flow, Route
@@ -20,7 +26,7 @@ from bot.flows.registry import FLOWS
 from bot.services import Services
 from bot.texts import role_name, say
 from knowledge.people import InviteError, may
-from knowledge.records import PollRef, User
+from knowledge.records import InFlight, PollRef, User
 from knowledge.vocabulary import Lang, as_lang, detect_lang
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,21 @@ PRIVATE_ONLY = frozenset(
         "feedback", "console", "progress", "forget_me",
     }
 )  # fmt: skip
+
+ABOUT_CHARS = 60  # of a question quoted back to its asker after a restart
+
+# What a person is told on the next start when a crash or a kill cut off their work.
+RESTARTED = {
+    "question": (
+        "我刚才重启了，没来得及回答你的问题“{about}”，请再发一次。",
+        "I restarted before I could answer “{about}”; please send it again.",
+    ),
+    "upload": (
+        "我刚才重启了，没来得及读完并索引《{about}》，请再发一次这个文件。",
+        "I restarted before I could finish indexing “{about}”; please send the file again.",
+    ),
+}
+WorkKind = Literal["question", "upload"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +102,8 @@ class ChatCore:
         self.routes = Routes.of(flows)
         self._invite_failures: dict[int, deque[float]] = {}
         self._actions: dict[int, deque[float]] = {}
+        # Work in flight begun before this moment was cut off by the end of an earlier run.
+        self.opened_at = datetime.now(UTC)
 
     async def respond(self, event: Incoming) -> AsyncIterator[Out]:
         """Partials or progress while work goes on, then one or more replies."""
@@ -201,13 +224,105 @@ class ChatCore:
                 say("not_allowed", ctx.lang, role=role_name(route.role, ctx.lang)), kind="error"
             )
             return
-        async for item in route.handler(ctx):
-            yield item
+        kind: WorkKind | None = (
+            "question" if route is routes.text else "upload" if route is routes.upload else None
+        )
+        if kind is None:
+            async for item in route.handler(ctx):
+                yield item
+            return
+        # Slow work is written down first and forgotten when its handling ends, with a reply
+        # or an error (raised on to `respond`, which replies). Only a crash, a kill or a
+        # cancellation leaves it behind, for `resume` on the next start.
+        work = await self._begin(ctx, kind)
+        try:
+            async for item in route.handler(ctx):
+                yield item
+        except Exception:
+            await self._finish(work)
+            raise
+        await self._finish(work)
+
+    async def _begin(self, ctx: Ctx[Services], kind: WorkKind) -> int | None:
+        """Write down the work about to be done; None (and a log line) if the records can't:
+        the reply matters more than the note."""
+        event = ctx.event
+        if kind == "upload":
+            name = PurePath(event.upload.name if event.upload else "").name
+            about = describe(name, 120) or "upload"
+        else:
+            about = describe(event.text, ABOUT_CHARS)
+        try:
+            return await self.services.records.begin_work(
+                user_id=ctx.user.id, chat_id=event.chat_id or ctx.user.id, kind=kind,
+                about=about, lang=ctx.lang,
+            )  # fmt: skip
+        except Exception:
+            log.exception("writing down the work of user %s failed", ctx.user.id)
+            return None
+
+    async def _finish(self, work: int | None) -> None:
+        if work is None:
+            return
+        try:
+            await self.services.records.finish_work(work)
+        except Exception:
+            log.exception("forgetting finished work %s failed", work)
+
+    async def resume(self) -> int:
+        """Tell each person whose question or upload an earlier run never finished (a crash,
+        a kill) exactly what to send again, in their language, through the channel's `push`;
+        each is taken from the records as it is told, so it is told once. Returns how many
+        were told. Without a `push` (no channel can reach people) the work stays recorded."""
+        push = self.services.push
+        if push is None:
+            return 0
+        try:
+            leftovers = await self.services.records.take_leftover_work(self.opened_at)
+        except Exception:
+            log.exception("reading the work an earlier run left unfinished failed")
+            return 0
+        told = 0
+        for work in leftovers:
+            reply = restarted(work)
+            if reply is None:
+                log.warning("unfinished work %s of an unknown kind %r", work.id, work.kind)
+                continue
+            try:
+                await push(work.chat_id, _one(reply))
+                told += 1
+            except Exception:
+                log.exception("telling user %s about unfinished work failed", work.user_id)
+        if leftovers:
+            log.info("told %d of %d people what to send again", told, len(leftovers))
+        return told
 
     async def poll_sent(self, prompt: QuizPrompt, user_id: int, poll_id: str, message: int) -> None:
         """A channel sent `prompt` as a native quiz poll: its answers will name `poll_id`."""
         ref = PollRef(poll_id, user_id, prompt.session_id, prompt.item_id, user_id, message)
         await self.services.records.save_poll(ref)
+
+
+def restarted(work: InFlight) -> Reply | None:
+    """The line telling a person what to send again after their work was cut off."""
+    if work.kind not in RESTARTED:
+        return None
+    lang = as_lang(work.lang) or "zh"
+    return Reply(say(work.kind, lang, RESTARTED, about=work.about), lang=lang, kind="info")
+
+
+def describe(text: str, limit: int) -> str:
+    """`text` fit to quote back: invisible characters (controls, direction overrides, zero
+    widths) out, whitespace collapsed, cut to `limit` characters with an ellipsis."""
+    shown = "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\t"
+    )
+    shown = " ".join(shown.split())
+    return shown if len(shown) <= limit else shown[: limit - 1].rstrip() + "…"
+
+
+async def _one(reply: Reply) -> AsyncIterator[Out]:
+    yield reply
 
 
 def in_group(event: Incoming) -> bool:

@@ -68,6 +68,9 @@ async def serve(
         except Exception as error:  # noqa: BLE001 - every start-up failure: one clear line
             await _wind_down(application)
             raise startup_problem(error, opts) from None
+        # Questions and uploads an earlier run never finished: their people are told what to
+        # send again (once: each is cleared as it is told). It never raises.
+        await core.resume()
         await stop.wait()
         await _wind_down(application)
     finally:

@@ -1,0 +1,214 @@
+"""Work in flight: a question or an upload is written down while the core handles it, cleared
+when the handling ends (with an answer or an error reply), and what a crash or a kill cut off
+is told once, on the next start, in the person's language: what to send again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core import ChatCore
+from bot.events import Incoming, Out, Reply, Upload
+from bot.services import Policy, Services
+from ingest.pipeline import Ingestor
+from knowledge.answering.canonical import CanonicalIndex
+from knowledge.answering.embeddings import HashEmbedder
+from knowledge.learning.model import load_model
+from knowledge.records import Records
+from tests.telegram_harness import ANN, running_bot, until
+from tests.test_fakes import WRENCH, fake_tutor
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+QUESTION = (
+    "扭矩扳手多久校准一次？请告诉我校准周期、由哪个实验室负责校准、校准记录保存在哪里，"
+    "以及超期未校准的扳手应该如何处理，谢谢老师的耐心解答"
+)
+SHORT = "扭矩扳手多久校准一次？请告诉我校准周期、由哪个实验室负责校准、校准记录保存在哪里，以及超期未校准的扳手应该如何处理，谢…"  # noqa: E501 - 59 characters and an ellipsis
+TOLD_QUESTION = f"我刚才重启了，没来得及回答你的问题“{SHORT}”，请再发一次。"
+TOLD_UPLOAD = (
+    "I restarted before I could finish indexing “handbook.md”; please send the file again."
+)
+ANN_ZH, LI_EN, GROUP = 7001, 8001, -100500
+
+
+def core_over(records: Records) -> ChatCore:
+    """A chat core on the fakes (open access) over `records`."""
+    tutor = fake_tutor()
+    ingestor = Ingestor(tutor.retriever.store, HashEmbedder(), 20 * 1024 * 1024)  # type: ignore[arg-type]
+    canonical = CanonicalIndex(HashEmbedder())
+    return ChatCore(Services(tutor, records, ingestor, canonical, load_model(), Policy("open")))
+
+
+def pushing(core: ChatCore) -> list[tuple[int, str, str]]:
+    """Give `core` a channel push that notes (chat, language, text) of each reply it carries."""
+    told: list[tuple[int, str, str]] = []
+
+    async def push(chat_id: int, items: AsyncIterator[Out]) -> None:
+        async for item in items:
+            assert isinstance(item, Reply)
+            told.append((chat_id, item.lang, item.text))
+
+    core.services.push = push
+    return told
+
+
+async def replies(core: ChatCore, event: Incoming) -> list[Reply]:
+    return [o async for o in core.respond(event) if isinstance(o, Reply)]
+
+
+async def in_flight_soon(records: Records, count: int) -> None:
+    async with asyncio.timeout(10):
+        while len(await records.work_in_flight()) < count:
+            await asyncio.sleep(0.01)
+
+
+async def hang(*_args, **_kwargs):
+    """What an answer or a download does when the process is about to be killed: never end."""
+    await asyncio.Event().wait()
+    yield  # an async generator, like the tutor's stream
+
+
+async def crash_mid_work(records_url: str) -> None:
+    """A question (in a group, by a zh trainee) and an upload (by an en instructor) are being
+    handled when the process dies: the handling never ends, nothing after it runs."""
+    records = await Records.open(records_url)
+    await records.ensure_user(LI_EN, name="Li", role="instructor", lang="en")
+    core = core_over(records)
+    core.services.tutor.stream = hang  # type: ignore[method-assign]
+
+    async def fetch(_path: Path) -> None:
+        await asyncio.Event().wait()
+
+    asked = Incoming(ANN_ZH, QUESTION, lang="zh", chat_id=GROUP)
+    upload = Incoming(LI_EN, upload=Upload("handbook.md", 100, fetch), lang="en", chat_id=LI_EN)
+    tasks = []
+    for n, event in enumerate((asked, upload), 1):  # one after the other: a known order
+        tasks.append(asyncio.create_task(replies(core, event)))
+        await in_flight_soon(records, n)
+    for task in tasks:  # the kill: the work is cut off where it stands
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await records.close()
+
+
+async def test_a_question_is_in_flight_while_answered_and_nothing_is_left_after(records_url):
+    records = await Records.open(records_url)
+    try:
+        core = core_over(records)
+        seen = []
+        async for _item in core.respond(Incoming(1, "How often is the torque wrench calibrated?")):
+            seen.append(await records.work_in_flight())
+        [[during], *_] = seen  # from the first thing shown ("typing…") to the answer
+        assert (during.user_id, during.chat_id, during.kind, during.lang) == (
+            1,
+            1,
+            "question",
+            "en",
+        )
+        assert during.about == "How often is the torque wrench calibrated?"
+        assert all(len(s) == 1 for s in seen)  # one insert, kept until the answer is out
+        assert await records.work_in_flight() == []  # ... and one delete after it
+        # A command is no slow work: nothing is written down for it.
+        async for _ in core.respond(Incoming(1, command="help")):
+            assert await records.work_in_flight() == []
+    finally:
+        await records.close()
+
+
+async def test_an_error_reply_clears_the_work_and_a_records_failure_loses_no_reply(records_url):
+    records = await Records.open(records_url)
+    try:
+        core = core_over(records)
+        during = []
+
+        async def broken(*_args, **_kwargs):
+            during.append(await records.work_in_flight())
+            raise RuntimeError("the index is gone")
+            yield
+
+        core.services.tutor.stream = broken  # type: ignore[method-assign]
+        [failed] = await replies(
+            core, Incoming(1, "How often is the wrench calibrated?", lang="en")
+        )
+        assert failed.kind == "error"
+        assert [len(s) for s in during] == [1] and await records.work_in_flight() == []
+
+        core = core_over(records)  # the records refuse the note: the answer still comes
+
+        async def refuse(*_args, **_kwargs):
+            raise OSError("disk full")
+
+        records.begin_work = refuse  # type: ignore[method-assign]
+        *_, answer = await replies(core, Incoming(1, "How often is the torque wrench calibrated?"))
+        assert answer.text == f"{WRENCH} [1]"
+    finally:
+        await records.close()
+
+
+async def test_after_a_crash_each_person_is_told_once_in_their_language(records_url):
+    await crash_mid_work(records_url)
+    for restart in (1, 2):
+        records = await Records.open(records_url)
+        try:
+            core = core_over(records)
+            told = pushing(core)
+            assert await core.resume() == (2 if restart == 1 else 0)
+            if restart == 1:
+                assert told == [(GROUP, "zh", TOLD_QUESTION), (LI_EN, "en", TOLD_UPLOAD)]
+            else:
+                assert told == []  # the second restart repeats nothing
+            assert await records.work_in_flight() == []
+        finally:
+            await records.close()
+
+
+async def test_without_a_channel_that_can_push_the_leftovers_wait_for_one(records_url):
+    await crash_mid_work(records_url)
+    records = await Records.open(records_url)
+    try:
+        assert await core_over(records).resume() == 0  # the console chat: nobody to push to
+        assert len(await records.work_in_flight()) == 2
+        later = core_over(records)
+        # Work begun in this run is not a leftover, even when this run's channel starts late.
+        await records.begin_work(
+            user_id=ANN_ZH, chat_id=ANN_ZH, kind="question", about="q", lang="zh"
+        )
+        told = pushing(later)
+        assert await later.resume() == 2
+        assert [chat for chat, _, _ in told] == [GROUP, LI_EN]
+        assert [w.about for w in await records.work_in_flight()] == ["q"]
+    finally:
+        await records.close()
+
+
+async def test_telegram_tells_the_asker_once_after_a_crash_and_an_answer_leaves_nothing(
+    pack_app, records_url
+):
+    records = await Records.open(records_url)
+    await records.ensure_user(ANN, name="Ann", role="trainee", lang="zh")
+    core = core_over(records)
+    core.services.tutor.stream = hang  # type: ignore[method-assign]
+    task = asyncio.create_task(replies(core, Incoming(ANN, QUESTION, lang="zh", chat_id=ANN)))
+    await in_flight_soon(records, 1)
+    task.cancel()  # the process is killed mid-answer
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await records.close()
+
+    async with running_bot(pack_app, records_url) as bot:  # the restart
+        await until(lambda: len(bot.api.sent(ANN)) >= 1)
+        await bot.api.wait_idle(quiet=0.4, timeout=30)
+        assert [m["text"] for m in bot.api.sent(ANN)] == [TOLD_QUESTION]
+        assert await bot.core.services.records.work_in_flight() == []
+        *_, answer = await bot.say(ANN, "联盟有哪六类人才？")
+        assert "[1]" in answer["text"]
+        assert await bot.core.services.records.work_in_flight() == []  # answered: nothing left
+    async with running_bot(pack_app, records_url) as bot:  # a second restart: nothing again
+        await bot.api.wait_idle(quiet=0.6, timeout=30)
+        assert bot.api.sent(ANN) == []
