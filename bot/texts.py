@@ -95,13 +95,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "lang_set": ("以后我会用中文回复。", "I'll reply in English from now on."),
     "privacy": (
         "我保存：你的 Telegram 编号和名字、角色、班级和人才类别；你问过的问题和得到的回答；"
-        "你的 👍/👎 评价；你的测验作答（答案、对错、用时）和各项能力的掌握程度。\n"
+        "你的 👍/👎 评价；你的测验作答（答案、对错、用时）和各项能力的掌握程度；"
+        "正在处理的问题或文件名会暂存一份简短记录，处理完即删除（我若中途重启，会据此提醒你重发）。\n"
         "谁能看到：讲师能在待改进列表中看到被点 👎 或没答上的问题；"
         "管理员能看到用户列表、测验报告和导出的数据。\n"
         "/forget_me 可删除你的全部记录；讲师为你的问题写的标准答案会保留，但不再与你关联。",
         "I keep your Telegram id and name, role, cohort and talent category; the questions you "
         "asked with the answers you got; your 👍/👎 ratings; your quiz answers (what you chose, "
-        "whether it was right, how long it took) and your mastery of each competency.\n"
+        "whether it was right, how long it took) and your mastery of each competency; while I "
+        "work on a question or a file, a short note of it (or its name), deleted when I'm done "
+        "(if I restart midway, it tells me what to ask you to send again).\n"
         "Who sees it: instructors see questions rated 👎 or left unanswered, in the feedback "
         "queue; admins see the user list, quiz reports and exports.\n"
         "/forget_me deletes all of it; an answer an instructor wrote to your question stays, "
