@@ -91,6 +91,7 @@ def build(
         settings.max_upload_mb * 1024 * 1024,
         lambda: retriever.refresh(force=True),
         Limits(settings.read_memory_mb, settings.read_seconds),
+        pending=home / "pending",  # uploads waiting for "Replace" or "Cancel"
     )
     return App(settings, store, cached, retriever, tutor, ingestor)
 

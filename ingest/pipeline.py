@@ -1,4 +1,7 @@
-"""The idempotent ingest pipeline: unchanged files are skipped, changed ones replaced atomically."""
+"""The idempotent ingest pipeline: unchanged files are skipped, changed ones replaced atomically
+(keeping the version replaced, which `restore` brings back), or, when the caller asks first,
+reported as a conflict with the document of that name. The bundled course pack's documents are
+replaced, removed or restored by admins (and the command line) only."""
 
 from __future__ import annotations
 
@@ -16,15 +19,25 @@ from ingest.loaders import SUFFIXES
 from ingest.sandbox import Limits, read
 from knowledge.answering.ask import visible
 from knowledge.answering.embeddings import CachedEmbedder, Encoders
+from knowledge.answering.glossary import pack_files
 from knowledge.answering.models import CLI_LOADER, DocumentInfo
 from knowledge.answering.store import ChunkStore
 from knowledge.answering.write.extractive import sentence_texts
-from knowledge.errors import EmptyDocument, MaterialError, TooLarge, UnknownDocument
+from knowledge.errors import (
+    EmptyDocument,
+    MaterialError,
+    NoPreviousVersion,
+    PackDocument,
+    TooLarge,
+    UnknownDocument,
+)
 
 # Bump when loading or chunking changes, so unchanged files are processed again once.
 PIPELINE_VERSION = "3"  # 2: html5lib, markup clean-up, sentence-aligned chunks; 3: sentence vectors
 
-Status = Literal["added", "replaced", "unchanged", "failed", "skipped"]
+# "conflict": not loaded, because a document of that name with other content is (its entry
+# is the result's `doc`) and the caller asked not to replace without asking first.
+Status = Literal["added", "replaced", "unchanged", "conflict", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,8 @@ class FileResult:
             return f"{self.status}: {self.error}"
         assert self.doc is not None
         d = self.doc
+        if self.status == "conflict":
+            return f"conflict: {d.doc} is already loaded with other content; not replaced"
         return f"{self.status}: {d.doc} — {d.title} ({d.lang}, {d.chunks} chunks)"
 
 
@@ -76,10 +91,18 @@ class Ingestor:
         max_bytes: int,
         on_change: Callable[[], None] = lambda: None,
         limits: Limits | None = None,
+        protected: frozenset[str] | None = None,
+        pending: Path | None = None,
     ) -> None:
+        from ingest.pending import PendingUploads
+
         self.store, self.embedder, self.max_bytes = store, embedder, max_bytes
         self.limits = limits or Limits()  # of the child process each file is read in
         self.on_change = on_change  # e.g. the retriever's refresh
+        # names only an admin may replace or remove: the bundled course pack's documents
+        self.protected = frozenset(pack_files()) if protected is None else protected
+        # uploads waiting for their uploader to say whether to replace (under the data dir)
+        self.pending = PendingUploads(pending, max_bytes)
 
     def ingest(
         self, paths: Sequence[Path], show_progress: bool = False, loader: Loader = CLI
@@ -113,11 +136,13 @@ class Ingestor:
         show_progress: bool = False,
         progress: Callable[[int, int], None] | None = None,
         loader: Loader = CLI,
+        replace: bool = True,
     ) -> FileResult:
         """Add or replace one document; `name` overrides the file name (e.g. an upload).
 
         `progress(done, total)` is called as passages are embedded (from this thread); the
-        document records `loader` as who loaded it, and when.
+        document records `loader` as who loaded it, and when. With `replace` false, a file
+        whose name is loaded with other content is not loaded: the result is a "conflict".
         """
         name = display_name(name or path.name)
         try:
@@ -131,6 +156,11 @@ class Ingestor:
             current = self.store.document(doc_id)
             if current and current.source_hash == source_hash:
                 return FileResult(path, "unchanged", current)
+            if current and not loader.admin and current.doc in self.protected:
+                error = PackDocument(current.doc)
+                return FileResult(path, "failed", current, error=str(error), reason="pack")
+            if current and not replace:
+                return FileResult(path, "conflict", current)
             info = self._index(path, name, source_hash, show_progress, progress, loader)
         except MaterialError as error:
             return FileResult(path, "failed", error=str(error), reason=error.code)
@@ -186,22 +216,55 @@ class Ingestor:
             loaded_by_id=loader.id,
             loaded_by=loader.name,
         )
-        # New chunks first, then the one-record switch, then the old chunks go:
-        # a reader sees either the old version or the new one, never both or none.
+        # New chunks first, the version they supersede set aside, then the one-record switch,
+        # then the old chunks go: a reader sees either the old version or the new one, never
+        # both or none.
         self.store.add_chunks(chunks, vectors, version)
+        current = self.store.document(info.doc_id)
+        if current is not None and current.version != version:
+            self.store.keep_previous(current)
         self.store.activate(info)
         self.store.drop_other_versions(info.doc_id, keep=version)
         return info
 
-    def remove(self, doc: str) -> DocumentInfo:
-        """Retire a document by file name (or id): it is never retrieved again."""
-        match = self.store.document(doc_id_for(doc)) or self.store.document(doc)
+    def find(self, doc: str) -> DocumentInfo | None:
+        """The loaded document of this file name (or id)."""
+        return self.store.document(doc_id_for(display_name(doc))) or self.store.document(doc)
+
+    def remove(self, doc: str, loader: Loader = CLI) -> DocumentInfo:
+        """Retire a document by file name (or id): it is never retrieved again (nor is the
+        version it superseded kept)."""
+        match = self.find(doc)
         if match is None:
             raise UnknownDocument(doc)
+        if not loader.admin and match.doc in self.protected:
+            raise PackDocument(match.doc)
         self.store.deactivate(match.doc_id)
         self.store.drop_other_versions(match.doc_id, keep=None)
+        self.store.drop_previous(match.doc_id)
         self.on_change()
         return match
+
+    def restore(self, doc: str, loader: Loader = CLI) -> tuple[DocumentInfo, DocumentInfo | None]:
+        """Make the version the last replace of `doc` (file name or id) superseded the active
+        one again; the version it displaces is kept in its place, so a restore is undone by
+        another. The (restored, displaced) entries."""
+        doc_id = doc if self.store.previous(doc) else doc_id_for(display_name(doc))
+        kept = self.store.previous(doc_id)
+        if kept is None:
+            raise NoPreviousVersion(display_name(doc))
+        if not loader.admin and kept.doc in self.protected:
+            raise PackDocument(kept.doc)
+        current = self.store.document(doc_id)
+        self.store.bring_back(kept)
+        if current is not None:
+            self.store.keep_previous(current)  # in place of `kept`, whose copy is back
+        else:
+            self.store.drop_previous(doc_id)
+        self.store.activate(kept)
+        self.store.drop_other_versions(doc_id, keep=kept.version)
+        self.on_change()
+        return kept, current
 
 
 def display_name(name: str) -> str:

@@ -9,6 +9,8 @@ StdTutorError                 base: str(error) is a plain sentence for the user
 │   ├── EmptyDocument         no extractable text
 │   └── UnreadableEncoding    text that is not UTF-8, UTF-16 or GB18030
 ├── UnknownDocument           `remove` named a document that is not loaded
+├── PackDocument              only an admin may replace or remove the course pack's documents
+├── NoPreviousVersion         `restore` named a document with no superseded version kept
 └── BadQuestion               empty or oversized question
 """
 
@@ -80,6 +82,20 @@ class UnreadableEncoding(MaterialError):
 class UnknownDocument(StdTutorError):
     def __init__(self, doc: str) -> None:
         super().__init__(f"no loaded document is called {doc!r} (see `stdtutor materials`)")
+
+
+class PackDocument(StdTutorError):
+    def __init__(self, doc: str) -> None:
+        self.doc = doc
+        super().__init__(
+            f"{doc} is part of the bundled course pack; only an admin can replace or remove it"
+        )
+
+
+class NoPreviousVersion(StdTutorError):
+    def __init__(self, doc: str) -> None:
+        self.doc = doc
+        super().__init__(f"{doc} has no earlier version to restore")
 
 
 _QUESTION_REASONS = {

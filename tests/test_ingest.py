@@ -389,3 +389,119 @@ def test_a_catalog_entry_from_before_provenance_reads_as_not_recorded(make_app):
     )
     [doc] = app.store.documents()
     assert (doc.loaded_by_id, doc.loaded_by, doc.from_cli) == (0, "", False)
+
+
+def test_a_replace_keeps_the_version_it_superseded_and_restore_swaps_them(make_app, tmp_path):
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    app = make_app()
+    [v1] = [r.doc for r in app.ingestor.ingest([handbook]).results]
+    chunks = app.store.count_chunks()
+    write(handbook, HANDBOOK_V2)
+    [v2] = [r.doc for r in app.ingestor.ingest([handbook]).results]
+    assert v1 and v2 and app.store.previous(v1.doc_id) == v1
+    assert app.store.count_chunks() == chunks  # searches read the active version only
+
+    restored, displaced = app.ingestor.restore("handbook.md")
+
+    assert (restored, displaced) == (v1, v2)
+    assert app.store.document(v1.doc_id) == v1 and app.store.previous(v1.doc_id) == v2
+    texts = " ".join(
+        p.chunk.text for p in search(app, "How often is the torque wrench calibrated?")
+    )
+    assert "90 days" in texts and "45 days" not in texts
+    assert app.store.count_chunks() == chunks
+    app.ingestor.restore("handbook.md")  # and back again
+    assert app.store.document(v1.doc_id) == v2 and app.store.previous(v1.doc_id) == v1
+    assert "45 days" in search(app, "How often is the torque wrench calibrated?")[0].chunk.text
+
+
+def test_one_previous_version_is_kept_and_removing_drops_it(make_app, tmp_path):
+    from knowledge.answering.store import _PREVIOUS_CHUNKS
+    from knowledge.errors import NoPreviousVersion
+
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    app = make_app()
+    app.ingestor.ingest([handbook])
+    for days in (45, 30):
+        write(handbook, HANDBOOK_V1.replace("every 90 days", f"every {days} days"))
+        app.ingestor.ingest([handbook])
+    [doc] = app.store.documents()
+    kept = app.store.previous(doc.doc_id)
+    previous = app.store.client.get_collection(_PREVIOUS_CHUNKS)
+    assert kept and "45 days" in " ".join(previous.get()["documents"])
+    assert {m["version"] for m in previous.get()["metadatas"]} == {kept.version}
+
+    app.ingestor.remove("handbook.md")
+
+    assert app.store.previous(doc.doc_id) is None and previous.count() == 0
+    with pytest.raises(NoPreviousVersion, match="handbook.md"):
+        app.ingestor.restore("handbook.md")
+
+
+def test_asking_first_reports_a_conflict_and_changes_nothing(make_app, tmp_path):
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    app = make_app()
+    app.ingestor.ingest([handbook])
+    before = (app.store.documents(), app.store.count_chunks())
+    write(handbook, HANDBOOK_V2)
+
+    result = app.ingestor.ingest_file(handbook, replace=False)
+
+    assert result.status == "conflict" and result.doc == before[0][0]
+    assert (app.store.documents(), app.store.count_chunks()) == before
+    assert app.store.previous(result.doc.doc_id) is None
+    write(handbook, HANDBOOK_V1)
+    assert app.ingestor.ingest_file(handbook, replace=False).status == "unchanged"
+
+
+def test_course_pack_documents_are_replaced_removed_and_restored_by_admins_only(make_app, tmp_path):
+    from ingest.pipeline import Loader
+    from knowledge.errors import PackDocument
+
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    app = make_app()
+    assert "drafting_rules.md" in app.ingestor.protected  # the bundled pack's, by default
+    app.ingestor.protected = frozenset({"handbook.md"})
+    app.ingestor.ingest([handbook])
+    instructor, admin = Loader(5, "Li", admin=False), Loader(6, "Ada", admin=True)
+    write(handbook, HANDBOOK_V2)
+
+    refused = app.ingestor.ingest_file(handbook, loader=instructor)
+    assert (refused.status, refused.reason) == ("failed", "pack")
+    assert "only an admin" in (refused.error or "")
+    with pytest.raises(PackDocument):
+        app.ingestor.remove("handbook.md", instructor)
+    assert "90 days" in search(app, "torque wrench calibration")[0].chunk.text
+
+    assert app.ingestor.ingest_file(handbook, loader=admin).status == "replaced"
+    with pytest.raises(PackDocument):
+        app.ingestor.restore("handbook.md", instructor)
+    app.ingestor.restore("handbook.md", admin)
+    assert "90 days" in search(app, "torque wrench calibration")[0].chunk.text
+    app.ingestor.remove("handbook.md", admin)
+    assert app.store.documents() == []
+
+
+def test_pending_uploads_are_each_persons_expire_and_are_bounded(tmp_path):
+    from ingest.pending import PER_USER, PendingUploads
+
+    upload = write(tmp_path / "notes.md", HANDBOOK_V1)
+    pending = PendingUploads(tmp_path / "pending", max_file_bytes=1024)
+    token = pending.hold(upload, "notes.md", user_id=1)
+    held = pending.get(token, 1)
+    assert held and held.name == "notes.md" and held.path.read_text() == HANDBOOK_V1
+    assert held.path.name == "notes.md"  # loaders go by the suffix
+    assert pending.get(token, 2) is None  # someone else's
+    assert pending.get("../../etc", 1) is None
+
+    again = PendingUploads(tmp_path / "pending", max_file_bytes=1024)  # after a restart
+    assert again.get(token, 1) is not None
+    tokens = [pending.hold(upload, f"n{i}.md", user_id=1) for i in range(PER_USER)]
+    assert pending.get(token, 1) is None and all(pending.get(t, 1) for t in tokens)
+
+    pending.total_bytes = 2 * len(HANDBOOK_V1)  # all of them together: the oldest go first
+    newest = pending.hold(upload, "x.md", user_id=3)
+    assert pending.get(newest, 3) and sum(bool(pending.get(t, 1)) for t in tokens) == 1
+
+    pending.ttl = -1  # a day later
+    assert pending.get(newest, 3) is None and not (tmp_path / "pending" / newest).exists()

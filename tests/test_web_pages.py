@@ -188,3 +188,37 @@ async def test_the_library_shows_who_loaded_each_document(tmp_path):
         loaders = re.findall(r'<td>([^<]+)</td><td>\w+</td><td class="num">\d+</td>\s*'
                              r'<td>[^<]+</td><td class="loader">([^<]+)</td>', page)  # fmt: skip
         assert loaders == [("handbook.md", "服务器命令行"), ("notes.txt", "李老师")], loaders
+
+
+async def test_a_different_file_of_a_loaded_name_is_replaced_only_when_ticked(tmp_path):
+    async with web_site(tmp_path) as site:
+        (tmp_path / "drafting_rules.md").write_text("# Rules\n\nUse shall.\n", encoding="utf-8")
+        assert not site.core.services.ingestor.ingest([tmp_path / "drafting_rules.md"]).failed
+        await site.sign_in(LI)
+        form = _files(
+            ("notes.md", b"# Calibration notes\n\nLabels are blue.\n"), csrf=await site.csrf()
+        )
+        await site.client.post("/materials", data=form)
+        other = b"# Other notes\n\nWrenches are labelled in red.\n"
+
+        form = _files(("notes.md", other), csrf=await site.csrf())
+        page = await (await site.client.post("/materials", data=form)).text()
+        [(kind, line)] = re.findall(r'<li class="(ok|bad)">([^<]*)</li>', page)
+        assert kind == "bad" and "没有替换" in line and "由李老师于" in line, line
+        [doc] = [d for d in site.core.services.ingestor.store.documents() if d.doc == "notes.md"]
+        assert doc.title == "Calibration notes"
+
+        form = FormData()
+        form.add_field("csrf", await site.csrf())
+        form.add_field("replace", "1")
+        form.add_field("files", other, filename="notes.md")
+        page = await (await site.client.post("/materials", data=form)).text()
+        assert "已替换：Other notes" in html.unescape(page)
+
+        [rules] = [
+            d for d in site.core.services.ingestor.store.documents() if d.doc == "drafting_rules.md"
+        ]
+        csrf = await site.csrf(f"/materials/{rules.doc_id}/remove")
+        done = await site.client.post(f"/materials/{rules.doc_id}/remove", data={"csrf": csrf})
+        assert "只有管理员" in await done.text()
+        assert site.core.services.ingestor.store.document(rules.doc_id) is not None

@@ -1,4 +1,9 @@
-"""Instructors' materials: uploads with progress, the list, and removing a document."""
+"""Instructors' materials: uploads with progress, the list, removing a document, asking before
+a different file replaces one of the same name, and restoring the version a replace superseded.
+
+An upload whose name is loaded with other content is held (`Ingestor.pending`, under the data
+directory) and the instructor asked: "Replace" loads it, "Cancel" drops it. The bundled course
+pack's documents are replaced, removed and restored by admins only."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from bot.texts import say
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult, Ingestor, Loader
 from knowledge.answering.models import DocumentInfo
+from knowledge.errors import NoPreviousVersion, PackDocument
 from knowledge.learning.model import CompetencyModel
 from knowledge.records import Records, User
 from knowledge.vocabulary import MB, Lang
@@ -95,6 +101,54 @@ T = {
         "Another file in this batch has the same name; rename one.",
     ),
     "why_unreadable": ("文件无法读取。", "The file cannot be read."),
+    "why_pack": (
+        "它属于随附的课程资料包，只有管理员可以替换或移除。",
+        "It is part of the bundled course pack; only an admin can replace or remove it.",
+    ),
+    "pack_only_admin": (
+        "{doc} 属于随附的课程资料包，只有管理员可以替换、移除或恢复。",
+        "{doc} is part of the bundled course pack; only an admin can replace, remove or "
+        "restore it.",
+    ),
+    "conflict": (
+        "已经有一份名为 {doc} 的资料，内容与新文件不同：《{title}》，{chunks} 段，由{by}于 {at} "
+        "加载。\n要用新文件替换它吗？旧版会保留，可用 /restore 恢复。",
+        "{doc} is already loaded with different content: “{title}”, {chunks} passages, loaded "
+        "by {by}, {at}.\nReplace it with the new file? The old version is kept; /restore "
+        "brings it back.",
+    ),
+    "replace": ("替换", "Replace"),
+    "replacing": ("正在替换 {doc}…", "Replacing {doc}…"),
+    "kept": (
+        "已取消，《{title}》（{doc}）保持不变。",
+        "Cancelled; “{title}” ({doc}) stays as it was.",
+    ),
+    "not_replaced": (
+        "{doc} 已经有一份内容不同的版本（《{title}》，{chunks} 段，由{by}于 {at} 加载），"
+        "没有替换。要替换，请勾选“替换同名资料”后重新上传。",
+        "{doc} is already loaded with different content (“{title}”, {chunks} passages, loaded "
+        "by {by}, {at}); not replaced. To replace it, tick “Replace documents of the same "
+        "name” and upload it again.",
+    ),
+    "expired": (
+        "这次上传已不再保留，请重新发送文件。",
+        "That upload is no longer held; please send the file again.",
+    ),
+    "restore_button": ("↩ 恢复旧版", "↩ Restore the previous version"),
+    "restored": (
+        "已恢复 {doc} 的上一版：《{title}》，{chunks} 段，由{by}于 {at} 加载。",
+        "Restored the previous version of {doc}: “{title}”, {chunks} passages, loaded by "
+        "{by}, {at}.",
+    ),
+    "no_previous": ("{doc} 没有可恢复的旧版。", "{doc} has no earlier version to restore."),
+    "restore_usage": (
+        "用法：/restore 文件名。有旧版可恢复的资料：",
+        "Usage: /restore FILE. Documents with an earlier version kept:",
+    ),
+    "restore_none": (
+        "用法：/restore 文件名。目前没有可恢复的旧版。",
+        "Usage: /restore FILE. No document has an earlier version kept.",
+    ),
     "added": ("已加入", "Added"),
     "replaced": ("已替换", "Replaced"),
     "unchanged": ("内容未变，无需更新", "Unchanged, nothing to do"),
@@ -152,13 +206,64 @@ async def upload(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
             return
         yield Progress(ctx.say("reading", T, name=name))
         result: FileResult | None = None
-        async for item in ingesting(core, path, name, loader_of(ctx.user)):
+        async for item in ingesting(core, path, name, loader_of(ctx.user), replace=False):
             if isinstance(item, FileResult):
                 result = item
             else:
                 yield Progress(ctx.say("indexing", T, name=name, done=item[0], total=item[1]))
-    assert result is not None
+        assert result is not None
+        if result.status == "conflict" and result.doc is not None:
+            pending = core.ingestor.pending
+            token = await asyncio.to_thread(pending.hold, path, name, ctx.user.id)
+            yield _ask_replace(ctx, result.doc, token)
+            return
     yield _summary(ctx, result)
+
+
+def _ask_replace(ctx: Ctx[Needs], doc: DocumentInfo, token: str) -> Reply:
+    text = ctx.say(
+        "conflict", T, doc=doc.doc, title=doc.title, chunks=doc.chunks,
+        by=loaded_by(doc, ctx.lang), at=loaded_time(ctx, doc),
+    )  # fmt: skip
+    choice = buttons(
+        [(ctx.say("replace", T), press("rpl", token)), (ctx.say("cancel"), press("rplno", token))]
+    )
+    return ctx.reply(text, kind="info", buttons=choice)
+
+
+async def replace(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
+    """ "Replace" under the question: the held upload is loaded in place of the document."""
+    core = ctx.services
+    held = await asyncio.to_thread(core.ingestor.pending.get, ctx.press.text(), ctx.user.id)
+    if held is None:
+        yield ctx.reply(ctx.say("expired", T), kind="info", edit=True)
+        return
+    yield ctx.reply(ctx.say("replacing", T, doc=held.name), kind="info", edit=True)
+    result: FileResult | None = None
+    async for item in ingesting(core, held.path, held.name, loader_of(ctx.user), replace=True):
+        if isinstance(item, FileResult):
+            result = item
+    assert result is not None
+    if result.status != "failed":
+        await asyncio.to_thread(core.ingestor.pending.drop, held.token)
+    summary = _summary(ctx, result)
+    if result.status == "replaced" and result.doc is not None:
+        again = buttons([(ctx.say("restore_button", T), press("rst", result.doc.doc_id))])
+        summary = ctx.reply(summary.text, kind="info", buttons=again)
+    yield ctx.reply(summary.text, kind=summary.kind, buttons=summary.buttons, edit=True)
+
+
+async def keep_upload(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    """ "Cancel" under the question: the held upload is dropped, the document stays."""
+    pending = ctx.services.ingestor.pending
+    held = await asyncio.to_thread(pending.get, ctx.press.text(), ctx.user.id)
+    if held is None:
+        yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
+        return
+    await asyncio.to_thread(pending.drop, held.token)
+    doc = await asyncio.to_thread(ctx.services.ingestor.find, held.name)
+    title = doc.title if doc else held.name
+    yield ctx.reply(ctx.say("kept", T, title=title, doc=held.name), kind="info", edit=True)
 
 
 async def _download(ctx: Ctx[Needs], up: Upload, path: Path) -> Reply | None:
@@ -198,18 +303,19 @@ def loaded_by(doc: DocumentInfo, lang: Lang) -> str:
 
 
 async def ingesting(
-    library: Library, path: Path, name: str, loader: Loader
+    library: Library, path: Path, name: str, loader: Loader, replace: bool
 ) -> AsyncIterator[tuple[int, int] | FileResult]:
     """Ingest one file as every channel does: one at a time (the ingest lock), in a worker
     thread, passing (passages done, total) on as they come, then the FileResult; the
-    document records `loader` as who loaded it."""
+    document records `loader` as who loaded it. Without `replace`, a file whose name is
+    loaded with other content is a "conflict", for the channel to ask about."""
     async with library.ingest_lock:
-        async for item in _ingest(library.ingestor, path, name, loader):
+        async for item in _ingest(library.ingestor, path, name, loader, replace):
             yield item
 
 
 async def _ingest(
-    ingestor: Ingestor, path: Path, name: str, loader: Loader
+    ingestor: Ingestor, path: Path, name: str, loader: Loader, replace: bool
 ) -> AsyncIterator[tuple[int, int] | FileResult]:
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
@@ -218,7 +324,7 @@ async def _ingest(
         loop.call_soon_threadsafe(updates.put_nowait, (done, total))
 
     work = asyncio.ensure_future(
-        asyncio.to_thread(ingestor.ingest_file, path, name, False, progress, loader)
+        asyncio.to_thread(ingestor.ingest_file, path, name, False, progress, loader, replace)
     )
     while not work.done():
         waiter = asyncio.ensure_future(updates.get())
@@ -281,6 +387,9 @@ async def ask_remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     if doc is None:
         yield ctx.reply(ctx.say("gone"), kind="toast")
         return
+    if ctx.user.role != "admin" and doc.doc in ctx.services.ingestor.protected:
+        yield ctx.reply(ctx.say("pack_only_admin", T, doc=doc.doc), kind="error")
+        return
     confirm = buttons(
         [(ctx.say("yes_remove", T), press("rmok", doc.doc_id)), (ctx.say("cancel"), press("rmno"))]
     )
@@ -289,20 +398,67 @@ async def ask_remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
 
 
 async def remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    doc = await remove_document(ctx.services, ctx.press.text())
+    try:
+        doc = await remove_document(ctx.services, ctx.press.text(), loader_of(ctx.user))
+    except PackDocument as refused:
+        yield ctx.reply(ctx.say("pack_only_admin", T, doc=refused.doc), kind="error", edit=True)
+        return
     if doc is None:
         yield ctx.reply(ctx.say("gone"), kind="info", edit=True)
         return
     yield ctx.reply(ctx.say("removed", T, title=doc.title), kind="info", edit=True)
 
 
-async def remove_document(library: Library, doc_id: str) -> DocumentInfo | None:
-    """Retire a document (None if it is already gone), one change at a time, off the loop."""
+async def remove_document(library: Library, doc_id: str, loader: Loader) -> DocumentInfo | None:
+    """Retire a document (None if it is already gone), one change at a time, off the loop;
+    PackDocument when `loader` may not remove it."""
     ingestor = library.ingestor
     async with library.ingest_lock:
         if await asyncio.to_thread(ingestor.store.document, doc_id) is None:
             return None
-        return await asyncio.to_thread(ingestor.remove, doc_id)
+        return await asyncio.to_thread(ingestor.remove, doc_id, loader)
+
+
+async def restore_document(
+    library: Library, doc: str, loader: Loader
+) -> tuple[DocumentInfo, DocumentInfo | None]:
+    """Bring back the version the last replace of `doc` superseded, one change at a time,
+    off the loop; NoPreviousVersion or PackDocument when it cannot."""
+    async with library.ingest_lock:
+        return await asyncio.to_thread(library.ingestor.restore, doc, loader)
+
+
+async def restore_command(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    """`/restore NAME`; without a name, the documents with an earlier version, to tap."""
+    name = " ".join(ctx.event.args).strip()
+    if name:
+        yield await _restore(ctx, name)
+        return
+    store = ctx.services.ingestor.store
+    kept = await asyncio.to_thread(store.previous_documents)
+    if not kept:
+        yield ctx.reply(ctx.say("restore_none", T), kind="info")
+        return
+    rows = [[(f"↩ {d.doc[:40]}", press("rst", d.doc_id))] for d in kept]
+    yield ctx.reply(ctx.say("restore_usage", T), kind="info", buttons=buttons(*rows))
+
+
+async def restore_pressed(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
+    yield await _restore(ctx, ctx.press.text())
+
+
+async def _restore(ctx: Ctx[Needs], doc: str) -> Reply:
+    try:
+        restored, _ = await restore_document(ctx.services, doc, loader_of(ctx.user))
+    except NoPreviousVersion as missing:
+        return ctx.reply(ctx.say("no_previous", T, doc=missing.doc), kind="error")
+    except PackDocument as refused:
+        return ctx.reply(ctx.say("pack_only_admin", T, doc=refused.doc), kind="error")
+    text = ctx.say(
+        "restored", T, doc=restored.doc, title=restored.title, chunks=restored.chunks,
+        by=loaded_by(restored, ctx.lang), at=loaded_time(ctx, restored),
+    )  # fmt: skip
+    return ctx.reply(text, kind="info")
 
 
 async def keep(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
@@ -310,11 +466,17 @@ async def keep(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
 
 
 FLOW = Flow(
-    commands={"materials": Route("instructor", list_materials)},
+    commands={
+        "materials": Route("instructor", list_materials),
+        "restore": Route("instructor", restore_command),
+    },
     buttons={
         "rm": Route("instructor", ask_remove),
         "rmok": Route("instructor", remove),
         "rmno": Route("instructor", keep),
+        "rpl": Route("instructor", replace),
+        "rplno": Route("instructor", keep_upload),
+        "rst": Route("instructor", restore_pressed),
     },
     upload=Route("trainee", upload),  # the handler itself tells trainees what uploads are for
 )

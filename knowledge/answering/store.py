@@ -3,6 +3,10 @@
 Replacing a document is atomic for readers: the new version's chunks are added first, then the
 catalog entry (one record) is switched to the new version, then the old chunks are deleted.
 Searches only ever see chunks of the version the catalog names.
+
+The version a replace supersedes is kept aside first (one per document: its chunks with their
+vectors, and its catalog entry, in collections of their own that searches never read), so it
+can be restored.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from chromadb.config import Settings  # noqa: E402
 
 _CHUNKS = "stdtutor_chunks"
 _CATALOG = "stdtutor_documents"
+_PREVIOUS_CHUNKS = "stdtutor_previous_chunks"  # the superseded version of each document
+_PREVIOUS = "stdtutor_previous_documents"  # its catalog entry, by doc_id
 _NO_VECTOR = np.zeros((1, 1), dtype=np.float32)  # catalog records carry no meaning in vector space
 
 
@@ -55,6 +61,10 @@ class ChunkStore:
             _CHUNKS, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
         self._catalog = client.get_or_create_collection(_CATALOG, embedding_function=None)
+        self._previous_chunks = client.get_or_create_collection(
+            _PREVIOUS_CHUNKS, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self._previous = client.get_or_create_collection(_PREVIOUS, embedding_function=None)
 
     # -- catalog --------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -73,6 +83,36 @@ class ChunkStore:
 
     def deactivate(self, doc_id: str) -> None:
         self._catalog.delete(ids=[doc_id])
+
+    # -- the version a replace superseded ---------------------------------------------------
+    def previous(self, doc_id: str) -> DocumentInfo | None:
+        """The version of `doc_id` that the last replace superseded, if it is kept."""
+        got = self._previous.get(ids=[doc_id], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return _info(metas[0]) if metas else None
+
+    def previous_documents(self) -> list[DocumentInfo]:
+        got = self._previous.get(include=["metadatas"])
+        return sorted((_info(m) for m in got["metadatas"] or []), key=lambda d: d.doc.lower())
+
+    def keep_previous(self, info: DocumentInfo) -> None:
+        """Set the active version `info` aside as its document's previous version (its chunks
+        copied with their vectors), in place of any kept before."""
+        _copy(self._chunks, self._previous_chunks, info.version)
+        others: dict[str, Any] = {
+            "$and": [{"doc_id": info.doc_id}, {"version": {"$ne": info.version}}]
+        }
+        self._previous_chunks.delete(where=others)
+        self._previous.upsert(ids=[info.doc_id], embeddings=_NO_VECTOR, metadatas=[asdict(info)])
+
+    def bring_back(self, info: DocumentInfo) -> None:
+        """Copy the kept version `info`'s chunks back among those searches read (still to be
+        activated: `activate` makes it the version searches see)."""
+        _copy(self._previous_chunks, self._chunks, info.version)
+
+    def drop_previous(self, doc_id: str) -> None:
+        self._previous.delete(ids=[doc_id])
+        self._previous_chunks.delete(where={"doc_id": doc_id})
 
     # -- chunks ---------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, version: str) -> None:
@@ -120,6 +160,21 @@ class ChunkStore:
         )
         distances = (got["distances"] or [[]])[0]
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], distances, strict=True)]
+
+
+def _copy(source: Any, target: Any, version: str) -> None:
+    """Every chunk of `version` (text, vector, metadata) from one collection into another."""
+    got = source.get(where={"version": version}, include=["documents", "metadatas", "embeddings"])
+    ids, texts, metas = got["ids"], got["documents"] or [], got["metadatas"] or []
+    vectors = np.asarray(got["embeddings"], dtype=np.float32)
+    for start in range(0, len(ids), 256):
+        end = start + 256
+        target.upsert(
+            ids=ids[start:end],
+            embeddings=vectors[start:end],
+            documents=texts[start:end],
+            metadatas=metas[start:end],
+        )
 
 
 def _info(meta: Mapping[str, Any]) -> DocumentInfo:

@@ -26,6 +26,7 @@ COMMANDS = (
 INSTRUCTOR = (
     ("feedback", "待改进的回答与没答上的问题", "Answers to fix, questions left unanswered"),
     ("materials", "课程资料：查看与移除", "Course materials: list and remove"),
+    ("restore", "恢复被替换资料的上一版", "Bring back a replaced document's last version"),
     ("cancel", "取消正在写的答案", "Stop writing an answer"),
 )
 ADMIN = (

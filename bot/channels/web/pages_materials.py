@@ -12,13 +12,21 @@ from aiohttp import BodyPartReader, web
 
 from bot.channels.web.auth import MULTIPART, guard
 from bot.channels.web.base import USER, console, lang_of, message, render
-from bot.flows.materials import T, failure, ingesting, loaded_by, loader_of, remove_document
+from bot.flows.materials import (
+    T,
+    failure,
+    ingesting,
+    loaded_by,
+    loader_of,
+    remove_document,
+)
 from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
 from bot.flows.question_files import import_questions
 from bot.texts import say
 from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult
 from knowledge.answering.models import DocumentInfo
+from knowledge.errors import PackDocument
 
 MB = 1024 * 1024
 CHUNK = 256 * 1024
@@ -68,20 +76,26 @@ async def upload(request: web.Request) -> web.StreamResponse:
     options = console(request).options
     limit = options.max_upload_mb * MB
     results: list[Line] = []
+    replace = False  # "Replace documents of the same name", ticked (sent before the files)
     with tempfile.TemporaryDirectory(prefix="stdtutor-web-") as folder:
         while (part := await reader.next()) is not None:
+            if isinstance(part, BodyPartReader) and part.name == "replace":
+                replace = (await part.read(decode=True))[:10] == b"1"
+                continue
             if not isinstance(part, BodyPartReader) or part.name != "files" or not part.filename:
                 continue
             if len(results) >= options.max_files:
                 results.append(Line(part.filename, False, _t(request, "too_many_files")))
                 break
-            results.append(await _one(request, part, Path(folder), limit))
+            results.append(await _one(request, part, Path(folder), limit, replace))
     if not results:
         results.append(Line("", False, _t(request, "no_files")))
     return await _library(request, results)
 
 
-async def _one(request: web.Request, part: BodyPartReader, folder: Path, limit: int) -> Line:
+async def _one(
+    request: web.Request, part: BodyPartReader, folder: Path, limit: int, replace: bool
+) -> Line:
     name = Path(part.filename or "upload").name or "upload"
     lang = lang_of(request)
     suffix = Path(name).suffix.lower()
@@ -107,7 +121,7 @@ async def _one(request: web.Request, part: BodyPartReader, folder: Path, limit: 
         return Line(name, not imported.errors, summary, tuple(reasons))
     result: FileResult | None = None
     loader = loader_of(request[USER])
-    async for item in ingesting(console(request).core.services, path, name, loader):
+    async for item in ingesting(console(request).core.services, path, name, loader, replace):
         if isinstance(item, FileResult):
             result = item
     assert result is not None
@@ -123,6 +137,11 @@ def _line(lang, name: str, result: FileResult) -> Line:
     if result.status == "failed" or result.doc is None:
         return Line(name, False, failure(result, lang))
     d = result.doc
+    if result.status == "conflict":
+        by, at = loaded_by(d, lang), d.loaded_at[:16].replace("T", " ")
+        text = say("not_replaced", lang, T, doc=d.doc, title=d.title, chunks=d.chunks, by=by,
+                   at=at)  # fmt: skip
+        return Line(name, False, text)
     status = say(result.status, lang, T)
     text = say("summary", lang, T, status=status, title=d.title, doc=d.doc, chunks=d.chunks,
                language=d.lang).replace("\n", " · ")  # fmt: skip
@@ -151,7 +170,12 @@ async def confirm_remove(request: web.Request) -> web.StreamResponse:
 
 @guard("instructor")
 async def remove(request: web.Request) -> web.StreamResponse:
-    doc = await remove_document(console(request).core.services, request.match_info["doc_id"])
+    doc_id, loader = request.match_info["doc_id"], loader_of(request[USER])
+    try:
+        doc = await remove_document(console(request).core.services, doc_id, loader)
+    except PackDocument as refused:
+        text = say("pack_only_admin", lang_of(request), T, doc=refused.doc)
+        return render(request, "message.html", key="", values={}, text=text, back="/materials")
     if doc is None:
         return message(request, "no_document", 404)
     text = say("removed", lang_of(request), T, title=doc.title)

@@ -54,6 +54,7 @@ W: dict[str, tuple[str, str]] = {
     "col_passages": ("段落", "Passages"),
     "col_loaded": ("加载时间", "Loaded"),
     "col_loaded_by": ("加载人", "Loaded by"),
+    "replace_same_name": ("替换同名资料", "Replace documents of the same name"),
     "no_materials": ("还没有资料。", "No materials yet."),
     "no_match": ("没有符合筛选的资料。", "No materials match the filter."),
     "n_documents": ("共 {n} 份", "{n} documents"),
