@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     command("materials", cmd_materials, "list loaded documents")
     p = command("remove", cmd_remove, "remove a document by file name")
     p.add_argument("doc")
+    p = command("restore", cmd_restore, "bring back the version a replace superseded")
+    p.add_argument("doc")
     p = command("ask", cmd_ask, "answer a question (or one per stdin line)")
     p.add_argument("question", nargs="?")
     p.add_argument("--json", action="store_true", help="one JSON line per answer")
@@ -142,6 +144,12 @@ def cmd_materials(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     info = _app().ingestor.remove(args.doc)
     print(f"removed: {info.doc} — {info.title} ({info.chunks} chunks)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    info, _ = _app().ingestor.restore(args.doc)
+    print(f"restored: {info.doc} — {info.title} ({info.chunks} chunks, loaded {info.loaded_at})")
     return 0
 
 

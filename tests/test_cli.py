@@ -390,6 +390,24 @@ def test_remove_retires_a_document_and_unknown_names_fail(library: Library, tmp_
     assert error.startswith("error: ") and "missing.md" in error
 
 
+def test_restore_brings_back_the_version_a_reingest_replaced(tmp_path: Path) -> None:
+    home, notes = tmp_path / "home", tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nThe mascot is a copper fox.\n", encoding="utf-8")
+    first = run_cli(["ingest", str(notes)], home)
+    notes.write_text("# Notes v2\n\nThe mascot is a silver crane.\n", encoding="utf-8")
+    second = run_cli(["ingest", str(notes)], home)
+    restored = run_cli(["restore", "notes.md"], home)
+    materials = run_cli(["materials"], home)
+    none = run_cli(["restore", "other.md"], home)
+
+    assert_clean(first, second, restored, materials, none)
+    assert second.stdout.startswith("replaced: notes.md — Notes v2"), second.stdout
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.startswith("restored: notes.md — Notes (1 chunks, loaded 20")
+    assert [row[0] for row in listed(materials.stdout).values()] == ["Notes"]
+    assert none.returncode == 1 and "other.md has no earlier version" in none.stderr
+
+
 # --- offline -----------------------------------------------------------------------------
 
 
