@@ -464,8 +464,8 @@ def test_every_reason_code_has_a_line_in_both_languages_using_its_values():
             "• Line 1: Option C is out of order (expected B).",
         ),
         ("q.docx", "hello", 0, "unsupported_suffix",
-         "• 整个文件：不支持 .docx 文件，请使用 .yaml、.gift 或 .aiken。",
-         "• The file: .docx files aren't supported: use .yaml, .gift or .aiken."),
+         "• 整个文件：不支持 .docx 文件，请使用 .yaml、.gift、.aiken、.xlsx 或 .csv。",
+         "• The file: .docx files aren't supported: use .yaml, .gift, .aiken, .xlsx or .csv."),
     ],
 )  # fmt: skip
 def test_a_refusal_is_rendered_from_its_code_in_the_instructors_language(

@@ -1,5 +1,5 @@
-"""Question files (GIFT, Aiken, YAML) an instructor sends: importing one as every channel does,
-and its result in the instructor's language.
+"""Question files (GIFT, Aiken, YAML, .xlsx/.csv spreadsheets) an instructor sends: importing
+one as every channel does, and its result in the instructor's language.
 
 Every question that is refused carries its `Problem`s: a reason code and its values (a line
 number, a field's name, the bad value cut short). `WHY` renders each code in zh and en; the
@@ -15,13 +15,14 @@ from typing import Protocol
 
 from bot.texts import say
 from ingest.questions import MAX_REASON, BadQuestion, ImportReport, clip, import_file
+from ingest.questions.spreadsheet import SUFFIXES as SHEETS
 from knowledge.answering.glossary import pack_files
 from knowledge.learning.model import CompetencyModel
 from knowledge.learning.questions import Problem
 from knowledge.records import Records
 from knowledge.vocabulary import Lang
 
-SUFFIXES = (".gift", ".aiken", ".yaml", ".yml")
+SUFFIXES = (".gift", ".aiken", ".yaml", ".yml", *SHEETS)
 MAX_ERROR_LINES = 20  # bad questions listed one by one; then how many more
 
 
@@ -38,7 +39,13 @@ T = {
         "{name}: {added} questions added, {updated} updated, {bad} rejected.",
     ),
     "more_errors": ("……还有 {n} 题有问题。", "… and {n} more."),
+    "drafts": (
+        "其中 {n} 题没有标注能力项或层级，已存为草稿：请在控制台补充后发布。",
+        "{n} of them have no competencies or level yet and were saved as drafts: tag them in "
+        "the console, then publish them.",
+    ),
     "at_line": ("• 第 {line} 行：{why}", "• Line {line}: {why}"),
+    "at_row": ("• 第 {line} 行：{why}", "• Row {line}: {why}"),
     "whole_file": ("• 整个文件：{why}", "• The file: {why}"),
     "and": ("", " "),  # between one question's problems, each a sentence
 }
@@ -60,8 +67,8 @@ WHY = {
         "It is not UTF-8 text (a bad byte at offset {offset}); save it as UTF-8.",
     ),
     "unsupported_suffix": (
-        "不支持 {suffix} 文件，请使用 .yaml、.gift 或 .aiken。",
-        "{suffix} files aren't supported: use .yaml, .gift or .aiken.",
+        "不支持 {suffix} 文件，请使用 .yaml、.gift、.aiken、.xlsx 或 .csv。",
+        "{suffix} files aren't supported: use .yaml, .gift, .aiken, .xlsx or .csv.",
     ),
     "no_questions": ("文件里没有找到题目。", "No questions were found in the file."),
     "invalid": ("这道题无法读取。", "The question can't be read ({detail})."),
@@ -156,6 +163,49 @@ WHY = {
         "ANSWER: {value} 没有指向 A-{last} 中的任何选项。",
         "ANSWER: {value} names no option A-{last}.",
     ),
+    # spreadsheets (.xlsx, .csv)
+    "xlsx_too_big": (
+        "这个 .xlsx 文件解压后太大，不像题库文件（可能是压缩炸弹），未读取。",
+        "The .xlsx unpacks to too much for a question file ({detail}); it was not read.",
+    ),
+    "xlsx_damaged": (
+        "无法读取这个 .xlsx 文件，请用 Excel 或 WPS 重新保存为 .xlsx。",
+        "The .xlsx can't be read ({detail}): save it again as .xlsx.",
+    ),
+    "csv_bad": (
+        "无法读取这个 CSV 文件，请检查引号，或另存为 .xlsx。",
+        "The CSV can't be read ({detail}): check its quotes, or save it as .xlsx.",
+    ),
+    "csv_encoding": (
+        "CSV 既不是 UTF-8 也不是 GB18030 编码（第 {offset} 个字节无法识别），请另存为 UTF-8 CSV。",
+        "The CSV is neither UTF-8 nor GB18030 (a bad byte at offset {offset}): save it as "
+        "UTF-8 CSV.",
+    ),
+    "too_many_rows": (
+        "行数超过 {limit} 行，请把题库拆成几个文件。",
+        "More than {limit} rows: split the question bank into smaller files.",
+    ),
+    "sheet_no_heading": (
+        "没有找到含“题干”和“答案”的标题行，请使用模板里的列名。",
+        "No heading row naming the stem and the answer was found: use the template's headings.",
+    ),
+    "sheet_option_gap": (
+        "选项{letter}是空的，但后面还有选项。",
+        "Option {letter} is empty but a later option is given.",
+    ),
+    "sheet_bad_kind": (
+        "题型“{value}”无法识别，应为单选、多选或判断。",
+        "The question type {value} is not single, multiple or true-false.",
+    ),
+    "sheet_no_answer": ("没有填写答案。", "There is no answer."),
+    "sheet_no_options": (
+        "没有选项（选项A、选项B……）。",
+        "There are no options (option A, option B, ...).",
+    ),
+    "sheet_bad_answer": (
+        "答案“{value}”不是 A-{last} 中的选项字母。",
+        "The answer {value} names no option A-{last}.",
+    ),
     # the question itself
     "empty_id": ("题号为空。", "The id is empty."),
     "bad_lang": (
@@ -241,7 +291,8 @@ def why(found: Problem, lang: Lang) -> str:
 def reason(error: BadQuestion, lang: Lang) -> str:
     """Why one question (or the file) was refused, in `lang`: its line and every problem."""
     text = say("and", lang, T).join(why(p, lang) for p in error.problems)
-    key = "at_line" if error.line else "whole_file"
+    row = Path(error.file).suffix.lower() in SHEETS
+    key = ("at_row" if row else "at_line") if error.line else "whole_file"
     return say(key, lang, T, line=error.line, why=clip(text, MAX_REASON))
 
 
@@ -251,6 +302,7 @@ class Imported:
     added: int
     updated: int
     errors: tuple[BadQuestion, ...]
+    drafts: int = 0  # imported as untagged drafts, to tag before they are published
 
     def summary(self, lang: Lang) -> str:
         """The counts, then each refused question's line and reason, in `lang`."""
@@ -260,6 +312,8 @@ class Imported:
         bad = len(self.errors)
         values = {"name": self.name, "added": self.added, "updated": self.updated, "bad": bad}
         lines = [say("questions", lang, T, **values)]
+        if self.drafts:
+            lines.append(say("drafts", lang, T, n=self.drafts))
         lines += [reason(e, lang) for e in self.errors[:MAX_ERROR_LINES]]
         if bad > MAX_ERROR_LINES:
             lines.append(say("more_errors", lang, T, n=bad - MAX_ERROR_LINES))
@@ -271,7 +325,8 @@ async def import_questions(bank: Bank, path: Path, name: str | None = None) -> I
     # Parsing and checking is CPU work on a file anyone on staff may send: not on the loop.
     report = await asyncio.to_thread(_read, path, set(bank.model.competencies))
     added, updated = await bank.records.upsert_items(report.questions)
-    return Imported(name or path.name, added, updated, tuple(report.errors))
+    drafts = sum(q.status == "draft" and not (q.competencies and q.level) for q in report.questions)
+    return Imported(name or path.name, added, updated, tuple(report.errors), drafts)
 
 
 def _read(path: Path, competencies: set[str]) -> ImportReport:

@@ -1,7 +1,9 @@
-"""Import quiz questions from YAML, Moodle GIFT or Aiken files into `Question`s.
+"""Import quiz questions from YAML, Moodle GIFT, Aiken or spreadsheet files into `Question`s.
 
-`import_file` picks the format by suffix: `.yaml`/`.yml` YAML, `.gift` GIFT, `.aiken` Aiken; a
-`.txt` file is Aiken when it has `ANSWER:` lines, else GIFT when it has `{...}` answer blocks.
+`import_file` picks the format by suffix: `.yaml`/`.yml` YAML, `.gift` GIFT, `.aiken` Aiken,
+`.xlsx`/`.csv` a spreadsheet question bank (one row a question: `ingest.questions.spreadsheet`,
+whose line numbers are row numbers); a `.txt` file is Aiken when it has `ANSWER:` lines, else
+GIFT when it has `{...}` answer blocks.
 Good questions are imported even when others are bad; every bad one yields one `BadQuestion`
 naming the file, the 1-based line where the question starts, and its `problems`: each a reason
 code with its values (a field's name, the bad value cut short) that the text tables render in
@@ -25,7 +27,9 @@ comment lines of the form `@key: value` carry it::
 Comment lines directly above a question (no blank line between) describe that question only.
 A block of comment lines standing alone (followed by a blank line), e.g. at the top of the file,
 sets defaults for all the questions after it. A question's own keys beat the defaults.
-competencies, level and bloom are required; a question missing one is reported.
+competencies, level and bloom are required; a question missing one is reported, unless it is
+a draft (`@status: draft`, or a spreadsheet row without competencies or level): a draft may be
+untagged, to be tagged before it is published.
 """
 
 from __future__ import annotations
@@ -111,8 +115,7 @@ def import_file(
 ) -> ImportReport:
     """Read one question file; see the module docstring."""
     try:
-        text = _read(path)
-        entries = _parser_for(path, text)(text, path)
+        entries = _entries(path)
     except UnparsableFile as e:
         return ImportReport([], [BadQuestion(str(path), e.line, (e.reason,))])
     if not entries:
@@ -121,18 +124,38 @@ def import_file(
     return _collect(str(path), entries, competencies, pack_docs, default_status)
 
 
+def _entries(path: Path) -> list[Entry]:
+    from ingest.questions import spreadsheet
+
+    if path.suffix.lower() not in spreadsheet.SUFFIXES:
+        text = _read(path)
+        return _parser_for(path, text)(text, path)
+    try:
+        _check_size(path)
+        return spreadsheet.parse_spreadsheet(path)
+    except OSError as e:
+        raise UnparsableFile(_unreadable(e)) from e
+
+
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        kb, limit = size // 1024, MAX_BYTES // 1024
+        text = f"too big for a question file ({kb} KB; at most {limit} KB)"
+        raise UnparsableFile(problem("file_too_big", text, size=kb, limit=limit))
+
+
+def _unreadable(e: OSError) -> Problem:
+    detail = cut(str(e.strerror or e))
+    return problem("file_unreadable", f"cannot read the file: {e.strerror or e}", detail=detail)
+
+
 def _read(path: Path) -> str:
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            kb, limit = size // 1024, MAX_BYTES // 1024
-            text = f"too big for a question file ({kb} KB; at most {limit} KB)"
-            raise UnparsableFile(problem("file_too_big", text, size=kb, limit=limit))
+        _check_size(path)
         data = path.read_bytes()
     except OSError as e:
-        detail = cut(str(e.strerror or e))
-        text = f"cannot read the file: {e.strerror or e}"
-        raise UnparsableFile(problem("file_unreadable", text, detail=detail)) from e
+        raise UnparsableFile(_unreadable(e)) from e
     if b"\x00" in data:
         raise UnparsableFile(problem("binary_file", "binary file, not a text question file"))
     try:
@@ -158,7 +181,7 @@ def _parser_for(path: Path, text: str) -> Parser:
     }
     if suffix not in parsers:
         shown = cut(suffix or "(none)")
-        why = f"unsupported file type {suffix or '(none)'}: use .yaml, .gift or .aiken"
+        why = f"unsupported file type {suffix or '(none)'}: use .yaml, .gift, .aiken, .xlsx or .csv"
         raise UnparsableFile(problem("unsupported_suffix", why, suffix=shown))
     return parsers[suffix]
 

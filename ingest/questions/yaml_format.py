@@ -40,6 +40,7 @@ from knowledge.learning.questions import TRUE_FALSE, Question, cut, problem, sho
 
 FIELDS = frozenset(f.name for f in dataclass_fields(Question))
 _REQUIRED = ("stem", "kind", "competencies", "level", "bloom")
+_NONE = (None, "")
 
 
 def parse_yaml(text: str, path: Path) -> list[Entry]:
@@ -124,7 +125,11 @@ def _entry(line: int, item: object, defaults: dict[str, object]) -> Entry:
 
 def build_question(fields: Mapping[str, object], default_status: str = "published") -> Question:
     """A Question from raw fields, coercing types; `Invalid` says what is missing or wrong."""
-    missing = [k for k in _REQUIRED if fields.get(k) in (None, "", [], ())]
+    status = _text(fields, "status") or default_status
+    # A draft may be untagged (no competencies, level or bloom yet): it is tagged before it is
+    # published, and only published questions are asked.
+    required = _REQUIRED[:2] if status == "draft" else _REQUIRED
+    missing = [k for k in required if fields.get(k) in (None, "", [], ())]
     if missing:
         names = ", ".join(missing)
         raise Invalid(problem("missing", f"missing {names}", fields=names))
@@ -147,9 +152,9 @@ def build_question(fields: Mapping[str, object], default_status: str = "publishe
         source_doc=_text(fields, "source_doc"),
         clause=_text(fields, "clause"),
         competencies=texts(fields.get("competencies"), "competencies"),
-        level=_whole(fields.get("level"), "level"),
+        level=_whole(fields.get("level"), "level") if fields.get("level") not in _NONE else 0,
         bloom=_text(fields, "bloom").lower(),
-        status=(_text(fields, "status") or default_status),  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
     )
 
 

@@ -86,6 +86,8 @@ def problems(
 
     `competencies` (the model's ids) and `pack_docs` (course-pack file names) are checked only
     when given. Long stems and options are no problem: `fits_poll` decides poll or buttons.
+    A draft may be untagged: no competencies, level 0, no bloom or source_doc yet (it is
+    tagged before it is published; only published questions are asked).
     """
     return [
         *_identity_problems(q),
@@ -191,15 +193,17 @@ def _teaching_problems(
         )
         length, limit = len(q.explanation), EXPLANATION_CHARS
         found.append(problem("explanation_long", text, length=length, limit=limit))
-    if q.level not in LEVELS:
+    untagged = q.status == "draft"  # a draft may wait for its competencies, level and bloom
+    if q.level not in LEVELS and not (untagged and q.level == 0):
         text = f"level {q.level} is outside 1-5"
         found.append(problem("bad_level", text, value=shown(q.level)))
-    if q.bloom not in BLOOM:
+    if q.bloom not in BLOOM and not (untagged and not q.bloom):
         allowed = ", ".join(BLOOM)
         text = f"bloom {q.bloom!r} is not one of {allowed}"
         found.append(problem("bad_bloom", text, value=shown(q.bloom), allowed=allowed))
     if not q.competencies:
-        found.append(problem("no_competency", "no competency"))
+        if not untagged:
+            found.append(problem("no_competency", "no competency"))
     elif competencies is not None:
         unknown = [c for c in q.competencies if c not in competencies]
         if unknown:
@@ -210,6 +214,6 @@ def _teaching_problems(
         if q.source_doc:
             text = f"unknown source_doc {q.source_doc!r}"
             found.append(problem("unknown_source", text, value=shown(q.source_doc)))
-        else:
+        elif not untagged:
             found.append(problem("no_source", "no source_doc"))
     return found
