@@ -17,8 +17,13 @@ if TYPE_CHECKING:  # imported by the commands that use them: `stdtutor --help` s
 def add_commands(sub, command) -> None:
     """Register the subcommands on the main parser (see bot/cli.py)."""
     p = command("questions", cmd_questions, "import, list and count quiz questions")
-    p.add_argument("action", choices=["import", "list", "stats", "retire", "publish"])
-    p.add_argument("args", nargs="*", help="files to import, or question ids")
+    actions = ["import", "list", "stats", "retire", "publish", "template"]
+    p.add_argument("action", choices=actions)
+    p.add_argument(
+        "args",
+        nargs=argparse.REMAINDER,
+        help="files to import, question ids, or template's [--lang zh|en] [PATH]",
+    )
     p = command("report", cmd_report, "quiz results by cohort: text, csv, xlsx or xapi")
     p.add_argument("--cohort")
     p.add_argument("--format", choices=["text", "csv", "xlsx", "xapi"], default="text")
@@ -30,7 +35,26 @@ def add_commands(sub, command) -> None:
 
 
 def cmd_questions(args: argparse.Namespace) -> int:
+    if args.action == "template":
+        return write_template(args)
     return asyncio.run(_questions(args))
+
+
+def write_template(args: argparse.Namespace) -> int:
+    """`questions template [--lang zh|en] [PATH]`: the spreadsheet template to fill in."""
+    from ingest.questions.spreadsheet import TEMPLATE_NAMES
+    from ingest.questions.spreadsheet import write_template as write
+    from knowledge.learning.model import load_model
+
+    parser = argparse.ArgumentParser(prog="stdtutor questions template")
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="the headings")
+    parser.add_argument("path", nargs="?", type=Path)
+    wanted = parser.parse_args(args.args)
+    out = wanted.path or Path(TEMPLATE_NAMES[wanted.lang])
+    model = load_model()
+    write(out, wanted.lang, [(c.id, c.title(wanted.lang)) for c in model.leaves()])
+    print(f"wrote {out}")
+    return 0
 
 
 async def _questions(args: argparse.Namespace) -> int:

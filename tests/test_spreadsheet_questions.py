@@ -247,3 +247,19 @@ async def test_a_chinese_instructor_sees_the_import_summary_in_chinese(bot):
 
 def test_the_template_is_an_xlsx():
     assert template_bytes("zh")[:2] == b"PK"
+
+
+def test_the_cli_writes_the_template_and_imports_it(
+    tmp_path: Path, embedding_cache: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from tests.test_cli import run_cli
+
+    monkeypatch.setenv("EMBEDDING_CACHE", str(embedding_cache))
+    home = tmp_path / "home"
+    wrote = run_cli(["questions", "template", "--lang", "en", str(tmp_path / "t.xlsx")], home)
+    assert wrote.returncode == 0, wrote.stderr
+    imported = run_cli(["questions", "import", str(tmp_path / "t.xlsx")], home)
+    assert imported.returncode == 0, imported.stderr
+    assert "t.xlsx: 1 added, 0 updated, 0 rejected" in imported.stdout
+    listed = run_cli(["questions", "list"], home)
+    assert "template-en-001" in listed.stdout
