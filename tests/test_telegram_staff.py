@@ -150,6 +150,110 @@ async def test_feedback_pages_and_buttons_in_english(staff_bot):
     )
 
 
+CAT = 7003  # a third trainee
+KEY = (
+    "实验室的钥匙放在哪里？",
+    "钥匙放在实验室哪里？",
+    "实验室钥匙放在哪里？",
+)  # Ann's, Bob's, Cat's
+DOOR = "实验室的门几点关？"  # another question
+WHEN = r"\d{4}-\d\d-\d\d \d\d:\d\d"  # when a question was asked, in the queue
+
+
+async def _paraphrases_asked(bot) -> None:
+    """Three trainees ask one question the materials can't answer, each in their own words;
+    then Ann asks something else."""
+    await bot.enrol(BOB)
+    await bot.enrol(CAT)
+    for who, question in zip((ANN, BOB, CAT), KEY, strict=True):
+        [refusal] = await bot.say(who, question)
+        assert "没有" in refusal["plain_text"]
+    await bot.say(ANN, DOOR)
+
+
+async def test_paraphrases_are_one_entry_and_one_answer_serves_them_all(staff_bot):
+    bot, records = staff_bot, staff_bot.core.services.records
+    await _paraphrases_asked(bot)
+    [listing] = await bot.say(INSTRUCTOR, "/feedback")
+    assert re.fullmatch(
+        "待处理的问题：2 个（第 1/1 页）\n\n"
+        f"1\\. ❓ {DOOR}\n资料中没有答案 · {WHEN}\n\n"
+        f"2\\. ❓ {KEY[2]} ×3\n其他问法：“{KEY[1]}”；“{KEY[0]}”\n资料中没有答案 · {WHEN}",
+        listing["text"],
+    ), listing["text"]
+    waiting = {q.question: q.id for q in await records.open_feedback()}
+    rows = [[(b["text"], b["callback_data"]) for b in row] for row in buttons(listing)]
+    assert rows[1] == [("✍️ 2. 写标准答案", f"ans:{waiting[KEY[2]]}"),
+                       ("🗑 2. 忽略", f"fbx:{waiting[KEY[2]]}:0")]  # fmt: skip
+
+    [prompt] = await bot.press(INSTRUCTOR, listing, f"ans:{waiting[KEY[2]]}")
+    assert KEY[2] in prompt["text"]
+    [saved] = await bot.say(INSTRUCTOR, "钥匙在前台，登记后领取。")
+    assert saved["text"].startswith(f"已保存。以后有人问“{KEY[2]}”")
+    for who, question in zip((ANN, BOB, CAT), KEY, strict=True):  # each told, in their words
+        told = f"老师回答了你的问题“{question}”：\n\n钥匙在前台，登记后领取。"
+        await until(lambda who=who, told=told: any(m["text"] == told for m in bot.api.sent(who)))
+    assert len(await records.canonicals()) == 1
+    assert [q.question for q in await records.open_feedback()] == [DOOR]
+    [again] = await bot.say(INSTRUCTOR, "/feedback")
+    assert again["text"].startswith("待处理的问题：1 个（第 1/1 页）\n\n1. ❓ 实验室的门几点关？")
+    for who, question in ((ANN, KEY[0]), (BOB, "实验室的钥匙在哪里？")):  # a variant, a new one
+        [answer] = await bot.say(who, question)
+        assert answer["plain_text"].startswith("钥匙在前台，登记后领取。")
+        assert f"user{INSTRUCTOR}" in answer["plain_text"]
+
+
+async def test_dismissing_an_entry_takes_every_paraphrase_off_the_queue(staff_bot):
+    bot, records = staff_bot, staff_bot.core.services.records
+    await _paraphrases_asked(bot)
+    [listing] = await bot.say(INSTRUCTOR, "/feedback")
+    waiting = {q.question: q.id for q in await records.open_feedback()}
+    assert await bot.press(INSTRUCTOR, listing, f"fbx:{waiting[KEY[2]]}:0") == []
+    page = bot.api.messages[(INSTRUCTOR, listing["message_id"])]["text"]
+    assert re.fullmatch(
+        f"已移出队列：“{KEY[2]}”及其他 2 种问法\n\n待处理的问题：1 个（第 1/1 页）\n\n"
+        f"1\\. ❓ {DOOR}\n资料中没有答案 · {WHEN}",
+        page,
+    ), page
+    assert [q.question for q in await records.open_feedback()] == [DOOR]
+    assert await records.canonicals() == []
+
+
+async def test_a_follow_up_is_shown_with_its_question_and_answered_for_the_whole_question(
+    staff_bot,
+):
+    bot, records = staff_bot, staff_bot.core.services.records
+    await bot.enrol(BOB)
+    await bot.say(ANN, "ISO标准制定有几个阶段？")
+    [thanks] = await bot.say(ANN, "谢谢")  # small talk: not the context of what follows
+    await bot.say(ANN, "那IEC呢？")
+    await bot.press(ANN, thanks, next(d for d in button_data(thanks) if d.startswith("dn:")))
+    asked = [q.question for q in await records.open_feedback()]
+    assert "谢谢" in asked  # rated 👎 in the records ...
+    [listing] = await bot.say(INSTRUCTOR, "/feedback")
+    assert "谢谢" not in listing["text"]  # ... but never in the instructors' queue
+    assert re.fullmatch(
+        "待处理的问题：2 个（第 1/1 页）\n\n"
+        f"1\\. ❓ 那IEC呢？\n接着问：“ISO标准制定有几个阶段？”\n资料中没有答案 · {WHEN}\n\n"
+        f"2\\. ❓ ISO标准制定有几个阶段？\n资料中没有答案 · {WHEN}",
+        listing["text"],
+    ), listing["text"]
+    follow_up = next(q.id for q in await records.open_feedback() if q.question == "那IEC呢？")
+    [prompt] = await bot.press(INSTRUCTOR, listing, f"ans:{follow_up}")
+    assert "“那IEC呢？”是接着“ISO标准制定有几个阶段？”问的" in prompt["text"]
+    [saved] = await bot.say(
+        INSTRUCTOR, "问：IEC标准制定有几个阶段？\nIEC 的标准制定同样分为六个阶段。"
+    )
+    assert saved["text"].startswith("已保存。以后有人问“IEC标准制定有几个阶段？”")
+    [canonical] = await records.canonicals()
+    assert canonical.question == "IEC标准制定有几个阶段？"  # not "那IEC呢？"
+    assert canonical.source_question_id == follow_up
+    [answer] = await bot.say(BOB, "IEC标准制定有几个阶段？")  # asked on its own, by another
+    assert answer["plain_text"].startswith("IEC 的标准制定同样分为六个阶段。")
+    [iso] = await bot.say(BOB, "ISO标准制定有几个阶段？")  # still the other question
+    assert "六个阶段" not in iso["plain_text"]
+
+
 async def test_bad_uploads_get_a_clear_reason(staff_bot):
     bot = staff_bot
     bot.api.add_file("f-bad", b"%PDF-1.7\nthis is not really a PDF")

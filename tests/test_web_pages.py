@@ -101,6 +101,97 @@ async def test_the_feedback_queue_takes_a_canonical_answer_then_serves_it(tmp_pa
         assert await site.core.services.records.open_feedback() == []
 
 
+KEY = ("Where is the lab key kept?", "Where's the lab key kept?", "where is the lab key kept")
+REFUSED = dict(lang="en", citations=[], abstained=True, answer="The materials don't say.")
+
+
+async def _queue_of_paraphrases(site) -> dict[str, int]:
+    """Three trainees ask one question in their own words, then another question; the
+    console's canonical answers matched by the bundled model (its paraphrase rule)."""
+    from knowledge.answering.canonical import CanonicalIndex
+    from knowledge.answering.embeddings import BundledE5
+
+    services, ids = site.core.services, {}
+    services.canonical = CanonicalIndex(BundledE5())
+    for uid in (11, 12):
+        await services.records.ensure_user(uid, name=f"t{uid}", role="trainee", lang="en")
+    for uid, question in zip((ANN, 11, 12), KEY, strict=True):
+        ids[question] = await services.records.log_question(
+            user_id=uid, chat_id=uid, question=question, **REFUSED
+        )
+    ids["door"] = await services.records.log_question(
+        user_id=ANN, chat_id=ANN, question="When does the lab close?", **REFUSED
+    )
+    return ids
+
+
+def _entries(page: str) -> list[tuple[str, str]]:
+    """Each entry's id and heading, in order."""
+    found = re.findall(r'<article class="feedback" id="q(\d+)">\s*<h2>(.*?)</h2>', page, re.S)
+    return [(qid, html.unescape(re.sub(r"<[^>]+>", "", h))) for qid, h in found]
+
+
+async def test_paraphrases_are_one_entry_in_the_console_and_one_answer_closes_it(tmp_path):
+    async with web_site(tmp_path) as site:
+        ids = await _queue_of_paraphrases(site)
+        await site.sign_in(LI)
+        queue = await (await site.client.get("/feedback")).text()
+        head = str(ids[KEY[2]])
+        assert _entries(queue) == [
+            (str(ids["door"]), "❓ When does the lab close?"),
+            (head, f"❓ {KEY[2]} ×3"),
+        ]
+        variants = re.search(r'<details class="variants">(.*?)</details>', queue, re.S)[1]
+        assert [html.unescape(v) for v in re.findall(r"<li>(.*?) <span", variants)] == [
+            KEY[1],
+            KEY[0],
+        ]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', queue)[1]
+        form = {"csrf": csrf, "answer": "At the front desk."}
+        done = await (await site.client.post(f"/feedback/{head}/answer", data=form)).text()
+        assert f"已保存“{KEY[2]}”的标准答案。" in html.unescape(done)
+        [canonical] = await site.core.services.records.canonicals()
+        assert canonical.source_question_id == ids[KEY[2]]
+        for question in (*KEY, "Where's the lab key kept"):  # every variant, and a new one
+            assert site.core.services.canonical.match(question) == canonical
+        assert [q.id for q in await site.core.services.records.open_feedback()] == [ids["door"]]
+        after = await (await site.client.get("/feedback")).text()
+        assert _entries(after) == [(str(ids["door"]), "❓ When does the lab close?")]
+
+
+async def test_dismissing_an_entry_in_the_console_dismisses_all_its_questions(tmp_path):
+    async with web_site(tmp_path) as site:
+        ids = await _queue_of_paraphrases(site)
+        await site.sign_in(LI)
+        queue = await (await site.client.get("/feedback")).text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', queue)[1]
+        done = await site.client.post(f"/feedback/{ids[KEY[0]]}/dismiss", data={"csrf": csrf})
+        assert f"已忽略“{KEY[2]}”及其他 2 种问法。" in html.unescape(await done.text())
+        assert [q.id for q in await site.core.services.records.open_feedback()] == [ids["door"]]
+        assert await site.core.services.records.canonicals() == []
+
+
+async def test_a_follow_up_in_the_console_shows_its_question_and_stores_the_whole_one(tmp_path):
+    async with web_site(tmp_path) as site:
+        records = site.core.services.records
+        asked = dict(user_id=ANN, chat_id=ANN, lang="zh", citations=[], abstained=True, answer="无")
+        await records.log_question(question="ISO标准制定有几个阶段？", **asked)
+        await records.log_question(question="你好", **{**asked, "abstained": False})
+        qid = await records.log_question(question="那IEC呢？", **asked)
+        await site.sign_in(LI)
+        queue = html.unescape(await (await site.client.get("/feedback")).text())
+        entry = re.search(rf'<article class="feedback" id="q{qid}">(.*?)</article>', queue, re.S)[1]
+        assert '<p class="follows">接着问：“ISO标准制定有几个阶段？”</p>' in entry
+        standalone = "ISO标准制定有几个阶段？ 那IEC呢？"  # read with it, as the tutor did
+        assert f"答案将存给完整的问题：“{standalone}”" in entry
+        csrf = re.search(r'name="csrf" value="([^"]+)"', queue)[1]
+        form = {"csrf": csrf, "answer": "IEC 的标准制定同样分为六个阶段。"}
+        await site.client.post(f"/feedback/{qid}/answer", data=form)
+        [canonical] = await records.canonicals()
+        assert (canonical.question, canonical.source_question_id) == (standalone, qid)
+        assert site.core.services.canonical.match("那IEC呢？") is None
+
+
 async def test_the_question_bank_filters_and_a_question_is_retired_and_published(tmp_path):
     async with web_site(tmp_path) as site:
         await ensure_bank(site.core.services.records, site.core.services.model)

@@ -95,7 +95,8 @@ async def example(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
 async def _answer(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
     core, user, text = ctx.services, ctx.user, ctx.event.text
     canonical = await asyncio.to_thread(core.canonical.match, text) if text.strip() else None
-    if canonical is not None:
+    if canonical is not None:  # still the context of a follow-up ("那IEC呢？")
+        await core.records.remember_question(user.id, text, core.history_size)
         yield await _serve_canonical(ctx, canonical)
         return
     history = await core.records.recent_questions(user.id)

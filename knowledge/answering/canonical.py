@@ -8,7 +8,8 @@ while "ISO 标准的制定分为哪几个阶段" does (0.99). Thresholds measure
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,10 +21,47 @@ MIN_COSINE = 0.975
 MIN_SHARED_TERMS = 0.5  # Jaccard overlap of the two questions' terms
 
 
+@dataclass(frozen=True)
+class Wording:
+    """A question as the paraphrase rule compares it: its query embedding and its terms."""
+
+    vector: np.ndarray
+    terms: frozenset[str]
+
+
+def wording(embedder: Embedder, question: str) -> Wording:
+    return Wording(embedder.embed_query(question), frozenset(terms(question)))
+
+
+def paraphrase(a: Wording, b: Wording) -> float | None:
+    """The cosine of two questions when one paraphrases the other (the rule canonical answers
+    are matched by, in one place); None when they ask different things."""
+    cosine = float(np.dot(a.vector, b.vector))
+    shared = len(a.terms & b.terms) / max(1, len(a.terms | b.terms))
+    return cosine if cosine >= MIN_COSINE and shared >= MIN_SHARED_TERMS else None
+
+
+def group_paraphrases(embedder: Embedder, questions: Sequence[str]) -> list[list[int]]:
+    """The questions' indices grouped by what they ask, in order: each question joins the
+    first group whose first question it paraphrases, or starts a group of its own."""
+    heads: list[Wording] = []
+    groups: list[list[int]] = []
+    for i, question in enumerate(questions):
+        this = wording(embedder, question)
+        for head, group in zip(heads, groups, strict=True):
+            if paraphrase(this, head) is not None:
+                group.append(i)
+                break
+        else:
+            heads.append(this)
+            groups.append([i])
+    return groups
+
+
 class CanonicalIndex:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        self._items: list[tuple[Canonical, np.ndarray, frozenset[str]]] = []
+        self._items: list[tuple[Canonical, Wording]] = []
         self._lock = threading.Lock()
 
     def load(self, canonicals: Iterable[Canonical]) -> None:
@@ -41,17 +79,13 @@ class CanonicalIndex:
         items = self._items
         if not items:
             return None
-        vector = self.embedder.embed_query(question)
-        asked = frozenset(terms(question))
+        asked = wording(self.embedder, question)
         best: tuple[float, Canonical] | None = None
-        for canonical, other, other_terms in items:
-            cosine = float(np.dot(vector, other))
-            shared = len(asked & other_terms) / max(1, len(asked | other_terms))
-            if cosine >= MIN_COSINE and shared >= MIN_SHARED_TERMS:
-                if best is None or cosine >= best[0]:
-                    best = (cosine, canonical)
+        for canonical, other in items:
+            cosine = paraphrase(asked, other)
+            if cosine is not None and (best is None or cosine >= best[0]):
+                best = (cosine, canonical)
         return best[1] if best else None
 
-    def _entry(self, canonical: Canonical) -> tuple[Canonical, np.ndarray, frozenset[str]]:
-        vector = self.embedder.embed_query(canonical.question)
-        return canonical, vector, frozenset(terms(canonical.question))
+    def _entry(self, canonical: Canonical) -> tuple[Canonical, Wording]:
+        return canonical, wording(self.embedder, canonical.question)

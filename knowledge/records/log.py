@@ -60,6 +60,31 @@ class QuestionLog(StoreBase):
             found = (await s.execute(_WITH_RATING.where(QuestionRow.id == question_id))).first()
             return found[0].record(found[1]) if found else None
 
+    async def asked_before(self, question_id: int, n: int = 5) -> list[str]:
+        """The same person's last `n` questions logged before this one, newest first: what a
+        follow-up followed."""
+        asked = select(QuestionRow.user_id, QuestionRow.created_at).where(
+            QuestionRow.id == question_id
+        )
+        async with self._sessions() as s:
+            found = (await s.execute(asked)).first()
+            if found is None:
+                return []
+            user_id, created = found
+            earlier = (
+                select(QuestionRow.question)
+                .where(QuestionRow.user_id == user_id, QuestionRow.id != question_id)
+                .where(
+                    or_(
+                        QuestionRow.created_at < created,
+                        and_(QuestionRow.created_at == created, QuestionRow.id < question_id),
+                    )
+                )
+                .order_by(QuestionRow.created_at.desc(), QuestionRow.id.desc())
+                .limit(n)
+            )
+            return list((await s.scalars(earlier)).all())
+
     async def count_questions(self, user_id: int, since: datetime) -> int:
         """How many questions the user has asked at or after `since`."""
         return (await self.question_counts(user_id, since))[0]

@@ -1,47 +1,58 @@
-"""The feedback queue: refused and 👎-rated questions with the answer given; write the
-canonical answer (as `/feedback` does in the bot), or dismiss the question."""
+"""The feedback queue: refused and 👎-rated questions with the answer given, paraphrases of
+one question shown as one entry with their count and wordings, a follow-up with the question
+it followed; write the canonical answer (as `/feedback` does in the bot), or dismiss the entry."""
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
 from bot.channels.web.auth import guard
 from bot.channels.web.base import USER, console, deliver, message, render
-from bot.flows.feedback import save_canonical
+from bot.flows.feedback import answer_entry, dismiss_entry, entry_of, queue, standalone_question
 
 QUEUE = 50
 
 
 @guard("instructor")
-async def queue(request: web.Request) -> web.StreamResponse:
-    items = await console(request).core.services.records.open_feedback(limit=QUEUE)
-    return render(request, "feedback.html", items=items)
+async def listing(request: web.Request) -> web.StreamResponse:
+    services = console(request).core.services
+    entries, _ = await queue(services, QUEUE)
+    follow_ups = [e for e in entries if e.follows]  # each condensed as the tutor would
+    condensed = await asyncio.gather(*(standalone_question(services, e) for e in follow_ups))
+    standalone = {e.head.id: text for e, text in zip(follow_ups, condensed, strict=True)}
+    return render(request, "feedback.html", items=entries, standalone=standalone)
 
 
 @guard("instructor")
 async def answer(request: web.Request) -> web.StreamResponse:
     core, user = console(request).core, request[USER]
-    record = await core.services.records.question(_id(request))
-    if record is None:
+    entry = await entry_of(core.services, _id(request))
+    if entry is None:
         return message(request, "no_feedback", 404)
     text = str((await request.post()).get("answer", "")).strip()
     if not text:
         return message(request, "empty_answer", 400)
-    _, notice = await save_canonical(core.services, record, text, user.id, user.name)
+    canonical, notices = await answer_entry(core.services, entry, text, user.id, user.name)
     after = ""  # the author asked it themselves: nobody else to tell
-    if notice is not None:
-        after = "saved_told" if await deliver(core, notice) else "saved_untold"
-    return render(request, "feedback_done.html", key="saved", question=record.question, after=after)
+    if notices:
+        told = [await deliver(core, notice) for notice in notices]
+        after = "saved_told" if all(told) else "saved_untold"
+    return render(
+        request, "feedback_done.html", key="saved", question=canonical.question, after=after
+    )
 
 
 @guard("instructor")
 async def dismiss(request: web.Request) -> web.StreamResponse:
-    records = console(request).core.services.records
-    record = await records.question(_id(request))
-    if record is None or not await records.dismiss_feedback(record.id, request[USER].id):
+    services = console(request).core.services
+    entry = await entry_of(services, _id(request))
+    if entry is None or not await dismiss_entry(services, entry, request[USER].id):
         return message(request, "no_feedback", 404)
-    return render(request, "feedback_done.html", key="dismissed", question=record.question,
-                  after="")  # fmt: skip
+    key, others = ("dismissed_n", len(entry.variants)) if entry.variants else ("dismissed", 0)
+    return render(request, "feedback_done.html", key=key, question=entry.head.question,
+                  others=others, after="")  # fmt: skip
 
 
 def _id(request: web.Request) -> int:
@@ -50,6 +61,6 @@ def _id(request: web.Request) -> int:
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_get("/feedback", queue)
+    router.add_get("/feedback", listing)
     router.add_post("/feedback/{question_id}/answer", answer)
     router.add_post("/feedback/{question_id}/dismiss", dismiss)

@@ -131,6 +131,17 @@ W: dict[str, tuple[str, str]] = {
         "The asker was not told (no bot runs in this process); they get it when they ask again.",
     ),
     "dismissed": ("已忽略“{question}”。", "Dismissed “{question}”."),
+    "dismissed_n": (
+        "已忽略“{question}”及其他 {others} 种问法。",
+        "Dismissed “{question}” and {others} other wordings.",
+    ),
+    "times": ("共 {n} 次", "asked {n} times"),
+    "variants": ("其他问法", "Other wordings"),
+    "follows": ("接着问：“{question}”", "Following “{question}”"),
+    "stored_for": (
+        "答案将存给完整的问题：“{question}”",
+        "The answer is stored for the whole question: “{question}”",
+    ),
     "empty_answer": ("答案不能为空。", "The answer can't be empty."),
     # people and invites
     "invites": ("邀请", "Invites"),
