@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from knowledge.answering.canonical import CanonicalIndex
+from knowledge.answering.canonical import CanonicalIndex, group_paraphrases
 from knowledge.answering.embeddings import BundledE5
 from knowledge.records import Canonical
 
@@ -46,3 +46,18 @@ def test_a_new_canonical_answer_is_matched_at_once(index):
     index.add(canonical(3, "什么是合格评定？"))
     assert index.match("合格评定是什么意思？").id == 3
     assert index.match("什么是认证？") is None
+
+
+def test_the_queue_groups_questions_by_the_rule_answers_are_matched_by(index):
+    asked = [
+        "ISO 标准的制定分为哪几个阶段",
+        "IEC标准制定有几个阶段？",
+        "ISO标准制定有几个阶段？",
+        "What is a group standard?",
+        "ISO标准的制定一共有多少个阶段？",
+        "What's a group standard?",
+    ]
+    assert group_paraphrases(index.embedder, asked) == [[0, 2, 4], [1], [3, 5]]
+    for group in ([0, 2, 4], [3, 5]):  # what one canonical answer would serve
+        heads = {index.match(asked[i]).id for i in group}
+        assert len(heads) == 1

@@ -254,6 +254,21 @@ async def test_a_follow_up_is_shown_with_its_question_and_answered_for_the_whole
     assert "六个阶段" not in iso["plain_text"]
 
 
+async def test_a_question_served_a_canonical_answer_is_the_context_of_a_follow_up(staff_bot):
+    bot, records = staff_bot, staff_bot.core.services.records
+    [refusal] = await bot.say(ANN, "ISO标准制定有几个阶段？")
+    [listing] = await bot.say(INSTRUCTOR, "/feedback")
+    await bot.press(INSTRUCTOR, listing, button_data(listing)[0])
+    await bot.say(INSTRUCTOR, "ISO 的标准制定分为六个阶段。")
+    await records.remember_question(ANN, "实训为期多少周？", 5)  # something else in between
+    [served] = await bot.say(ANN, "ISO 标准的制定分为哪几个阶段")
+    assert served["plain_text"].startswith("ISO 的标准制定分为六个阶段。")
+    assert (await records.recent_questions(ANN))[-1] == "ISO 标准的制定分为哪几个阶段"
+    await bot.say(ANN, "那IEC呢？")  # read with the ISO question, in the queue and by the tutor
+    [listing] = await bot.say(INSTRUCTOR, "/feedback")
+    assert "1. ❓ 那IEC呢？\n接着问：“ISO 标准的制定分为哪几个阶段”\n" in listing["text"]
+
+
 async def test_bad_uploads_get_a_clear_reason(staff_bot):
     bot = staff_bot
     bot.api.add_file("f-bad", b"%PDF-1.7\nthis is not really a PDF")
