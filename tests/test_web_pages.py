@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 import pytest
 from aiohttp import FormData
@@ -190,6 +191,35 @@ async def test_a_follow_up_in_the_console_shows_its_question_and_stores_the_whol
         [canonical] = await records.canonicals()
         assert (canonical.question, canonical.source_question_id) == (standalone, qid)
         assert site.core.services.canonical.match("那IEC呢？") is None
+
+
+class RewordingCondenser:
+    """A model that words its rewrite differently each time it is asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def condense(self, question, history):
+        self.calls += 1
+        return replace(question, standalone=f"IEC的标准制定分几个阶段？（第{self.calls}种说法）")
+
+
+async def test_a_follow_ups_answer_is_stored_for_the_rewrite_the_instructor_was_shown(tmp_path):
+    async with web_site(tmp_path) as site:
+        records, condenser = site.core.services.records, RewordingCondenser()
+        site.core.services.tutor.condenser = condenser
+        asked = dict(user_id=ANN, chat_id=ANN, lang="zh", citations=[], abstained=True, answer="无")
+        await records.log_question(question="ISO的标准制定分几个阶段？", **asked)
+        qid = await records.log_question(question="IEC呢？", **asked)
+        await site.sign_in(LI)
+        queue = html.unescape(await (await site.client.get("/feedback")).text())
+        shown = "IEC的标准制定分几个阶段？（第1种说法）"
+        assert f"答案将存给完整的问题：“{shown}”" in queue
+        csrf = re.search(r'name="csrf" value="([^"]+)"', queue)[1]
+        form = {"csrf": csrf, "answer": "同样分为六个阶段。"}
+        await site.client.post(f"/feedback/{qid}/answer", data=form)
+        [canonical] = await records.canonicals()
+        assert (canonical.question, condenser.calls) == (shown, 1)
 
 
 async def test_the_question_bank_filters_and_a_question_is_retired_and_published(tmp_path):

@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+from weakref import WeakKeyDictionary
 
 from bot.conversation import WritingCanonical, press
 from bot.events import Notice, Reply
@@ -15,7 +16,7 @@ from bot.flows import Ctx, Flow, Route, buttons, local_time, set_step
 from bot.texts import say
 from knowledge.answering.ask import Question
 from knowledge.answering.canonical import CanonicalIndex, group_paraphrases
-from knowledge.answering.condense import is_follow_up, is_small_talk
+from knowledge.answering.condense import Condenser, is_follow_up, is_small_talk
 from knowledge.answering.tutor import Tutor
 from knowledge.records import Canonical, QuestionRecord, Records
 from knowledge.vocabulary import as_lang, detect_lang, shorten
@@ -147,10 +148,21 @@ async def standalone_question(services: Needs, entry: Entry) -> str:
     head = entry.head
     if not entry.follows:
         return head.question
+    condenser = services.tutor.condenser
+    kept = _CONDENSED.setdefault(condenser, {})
+    key = (entry.follows, head.question, head.lang)
+    if (known := kept.get(key)) is not None:  # as shown when the answer was asked for
+        return known
     lang = as_lang(head.lang) or detect_lang(head.question)
-    asked = Question(head.question, lang)
-    condensed = await services.tutor.condenser.condense(asked, [entry.follows])
-    return condensed.query
+    condensed = (await condenser.condense(Question(head.question, lang), [entry.follows])).query
+    if len(kept) >= CONDENSED_KEPT:
+        kept.pop(next(iter(kept)))
+    kept[key] = condensed
+    return condensed
+
+
+CONDENSED_KEPT = 500  # a model's rewrite may differ each time: the one shown is the one stored
+_CONDENSED: WeakKeyDictionary[Condenser, dict[tuple[str, str, str], str]] = WeakKeyDictionary()
 
 
 async def open_feedback(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
