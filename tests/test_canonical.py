@@ -61,3 +61,13 @@ def test_the_queue_groups_questions_by_the_rule_answers_are_matched_by(index):
     for group in ([0, 2, 4], [3, 5]):  # what one canonical answer would serve
         heads = {index.match(asked[i]).id for i in group}
         assert len(heads) == 1
+
+
+def test_a_question_about_another_number_is_another_question() -> None:
+    # each pair is over the cosine and term thresholds: only the number tells them apart
+    index = CanonicalIndex(BundledE5())
+    index.load([canonical(3, "GB/T 1.1—2020的第5章讲什么？")])
+    assert index.match("GB/T 1.1—2020 的第5章讲什么") is not None
+    assert index.match("GB/T 1.1—2020的第6章讲什么？") is None
+    asked = ["2023年发布了多少项团体标准？", "2022年发布了多少项团体标准？"]
+    assert group_paraphrases(BundledE5(), asked) == [[0], [1]]

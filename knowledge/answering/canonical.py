@@ -2,11 +2,13 @@
 
 A paraphrase must be very close in meaning (cosine of the bundled query embeddings) and share
 most of its terms: "ISO标准制定有几个阶段？" must not match "IEC标准制定有几个阶段？" (0.94),
-while "ISO 标准的制定分为哪几个阶段" does (0.99). Thresholds measured on such pairs.
+while "ISO 标准的制定分为哪几个阶段" does (0.99). Thresholds measured on such pairs. Numbers
+must be the same: "ISO 9001 证书有效期多久？" is not "ISO 14001 证书有效期多久？", however close.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from knowledge.records import Canonical
 
 MIN_COSINE = 0.975
 MIN_SHARED_TERMS = 0.5  # Jaccard overlap of the two questions' terms
+_NUMBER = re.compile(r"\d+(?:[.:-]\d+)*")
 
 
 @dataclass(frozen=True)
@@ -27,15 +30,19 @@ class Wording:
 
     vector: np.ndarray
     terms: frozenset[str]
+    numbers: frozenset[str] = frozenset()  # a standard's number, a year, a clause
 
 
 def wording(embedder: Embedder, question: str) -> Wording:
-    return Wording(embedder.embed_query(question), frozenset(terms(question)))
+    numbers = frozenset(_NUMBER.findall(question))
+    return Wording(embedder.embed_query(question), frozenset(terms(question)), numbers)
 
 
 def paraphrase(a: Wording, b: Wording) -> float | None:
     """The cosine of two questions when one paraphrases the other (the rule canonical answers
     are matched by, in one place); None when they ask different things."""
+    if a.numbers != b.numbers:
+        return None
     cosine = float(np.dot(a.vector, b.vector))
     shared = len(a.terms & b.terms) / max(1, len(a.terms | b.terms))
     return cosine if cosine >= MIN_COSINE and shared >= MIN_SHARED_TERMS else None
