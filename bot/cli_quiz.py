@@ -61,6 +61,7 @@ async def _questions(args: argparse.Namespace) -> int:
     from bot.bootstrap import ensure_bank
     from bot.settings import Settings
     from knowledge.learning.model import load_model
+    from knowledge.learning.questions import publish_problems
     from knowledge.records import Records
 
     records = await Records.open(Settings().records_url)
@@ -70,10 +71,19 @@ async def _questions(args: argparse.Namespace) -> int:
             return await import_questions(records, [Path(a) for a in args.args])
         if args.action in ("retire", "publish"):
             status = "retired" if args.action == "retire" else "published"
-            missing = [i for i in args.args if not await records.set_item_status(i, status)]
-            for item_id in missing:
-                print(f"error: no question {item_id}", file=sys.stderr)
-            return 1 if missing else 0
+            failed = 0
+            for item_id in args.args:
+                question = await records.item(item_id)
+                found = publish_problems(question) if question and status == "published" else []
+                if found:  # an untagged draft waits for its competencies and level
+                    reasons = "; ".join(p.text for p in found)
+                    print(f"error: {item_id} can't be published yet: {reasons}", file=sys.stderr)
+                elif not await records.set_item_status(item_id, status):
+                    print(f"error: no question {item_id}", file=sys.stderr)
+                else:
+                    continue
+                failed += 1
+            return 1 if failed else 0
         items = await records.items(None)
         if args.action == "list":
             for q in items:

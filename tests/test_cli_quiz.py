@@ -100,3 +100,20 @@ async def _one_answer(path: Path) -> None:
         )
     finally:
         await records.close()
+
+
+def test_an_untagged_draft_is_not_published_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    sheet = tmp_path / "bank.csv"
+    sheet.write_text("题型,题干,选项A,选项B,答案\n单选,表示要求的能愿动词是？,应,可,A\n", "utf-8")
+    imported = run_cli(["questions", "import", str(sheet)], home)
+    assert imported.returncode == 0, imported.stderr
+    [row] = [r for r in run_cli(["questions", "list"], home).stdout.splitlines() if "bank" in r]
+    item_id = row.split()[0]
+    assert "draft" in row
+    refused = run_cli(["questions", "publish", item_id], home)
+    assert refused.returncode == 1
+    assert f"error: {item_id} can't be published yet: level 0 is outside 1-5" in refused.stderr
+    assert refused.stderr.rstrip().endswith("no competency")
+    [row] = [r for r in run_cli(["questions", "list"], home).stdout.splitlines() if "bank" in r]
+    assert "draft" in row

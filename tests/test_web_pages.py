@@ -244,6 +244,36 @@ async def test_the_question_bank_filters_and_a_question_is_retired_and_published
         assert re.findall(r'<tr id="item-([^"]+)">', retired) == [first]
 
 
+async def test_an_untagged_draft_is_not_published_until_it_is_tagged(tmp_path):
+    from knowledge.learning.questions import Question
+
+    draft = Question(
+        "draft-1", "zh", "single", "表示要求使用哪个能愿动词？", ("应", "宜", "可"), (0,), (),
+        "", "", "", "", (), 0, "", "draft",
+    )  # fmt: skip
+    async with web_site(tmp_path) as site:
+        records = site.core.services.records
+        await records.upsert_items([draft])
+        await site.sign_in(LI)
+        page = await (await site.client.get("/questions", params={"status": "draft"})).text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+        refused = await site.client.post(
+            "/questions/draft-1/status", data={"csrf": csrf, "status": "published"}
+        )
+        text = html.unescape(await refused.text())
+        assert refused.status == 400
+        assert "draft-1 还不能发布" in text and "能力" in text
+        assert (await records.item("draft-1")).status == "draft"
+        leaf = site.core.services.model.leaves()[0].id
+        tagged = replace(draft, competencies=(leaf,), level=1, bloom="remember")
+        await records.upsert_items([tagged])
+        done = await site.client.post(
+            "/questions/draft-1/status", data={"csrf": csrf, "status": "published"}
+        )
+        assert "draft-1: published" in await done.text()
+        assert (await records.item("draft-1")).status == "published"
+
+
 BAD_YAML = """defaults:
   competencies: [drafting]
   source_doc: drafting_rules.md

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from knowledge.vocabulary import LANGS, LEVELS  # noqa: F401 (re-exported)
@@ -94,6 +94,12 @@ def problems(
         *_shape_problems(q),
         *_teaching_problems(q, competencies, pack_docs),
     ]
+
+
+def publish_problems(q: Question, competencies: set[str] | None = None) -> list[Problem]:
+    """Why `q` can't be published as it stands (a draft imported untagged: no competencies,
+    level or bloom yet); empty when it can."""
+    return problems(replace(q, status="published"), competencies)
 
 
 SHOWN_CHARS = 80  # a bad value is named, cut short: it may be anything, of any size

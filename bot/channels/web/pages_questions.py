@@ -7,7 +7,8 @@ from aiohttp import web
 
 from bot.channels.web.auth import guard
 from bot.channels.web.base import console, lang_of, message, render
-from knowledge.learning.questions import STATUSES, Question
+from bot.flows.question_files import why
+from knowledge.learning.questions import STATUSES, Question, publish_problems
 
 FILTERS = ("competency", "level", "lang", "status")
 SHOWN = 200  # rows on one page; the filters narrow it down
@@ -46,7 +47,16 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     item_id = request.match_info["item_id"]
     if status not in STATUSES:
         return message(request, "csrf", 400)
-    if not await console(request).core.services.records.set_item_status(item_id, status):
+    services = console(request).core.services
+    if status == "published":  # an untagged draft waits for its competencies and level
+        question = await services.records.item(item_id)
+        if question is None:
+            return message(request, "no_question", 404)
+        found = publish_problems(question, set(services.model.competencies))
+        if found:
+            reasons = " ".join(why(p, lang_of(request)) for p in found)
+            return message(request, "not_publishable", 400, item=item_id, why=reasons)
+    if not await services.records.set_item_status(item_id, status):
         return message(request, "no_question", 404)
     return await _bank(request, f"{item_id}: {status}")
 

@@ -179,4 +179,8 @@ W: dict[str, tuple[str, str]] = {
     "publish": ("发布", "Publish"),
     "retire": ("停用", "Retire"),
     "no_question": ("没有这道题。", "No such question."),
+    "not_publishable": (
+        "{item} 还不能发布：{why}请先补充后再发布。",
+        "{item} can't be published yet: {why} Tag it first, then publish.",
+    ),
 }
