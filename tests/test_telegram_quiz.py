@@ -253,3 +253,21 @@ async def test_the_next_quiz_asks_other_questions_than_the_last_one(bot):
 
 def _yesterday() -> datetime:
     return datetime.now(UTC) - timedelta(days=1)
+
+
+async def test_the_summary_says_when_what_was_missed_comes_back(bot):
+    records = bot.core.services.records
+    await bot.say(ANN, "/quiz 1")
+    missed = (await records.open_session(ANN)).current
+    after = await answer(bot, False)
+    due = await records.next_due(ANN, datetime.now(UTC), [missed])
+    when = due.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    [summary] = [m for m in after if m.get("text", "").startswith("测验结束")]
+    assert f"答错的 1 题从 {when}（Asia/Shanghai）起可以用 /review 复习。" in summary["text"]
+
+
+async def test_a_summary_without_mistakes_says_nothing_comes_back(bot):
+    await bot.say(ANN, "/quiz 1")
+    after = await answer(bot, True)
+    [summary] = [m for m in after if m.get("text", "").startswith("测验结束")]
+    assert "答错" not in summary["text"]

@@ -51,6 +51,10 @@ T = {
         "下一道复习题 {when}（{zone}）到期。",
         "The next review is due at {when} ({zone}).",
     ),
+    "missed_back_at": (
+        "答错的 {n} 题从 {when}（{zone}）起可以用 /review 复习。",
+        "The {n} you missed come back for /review from {when} ({zone}).",
+    ),
     "review_then": (
         "到时发送 /review 复习；现在可以发送 /quiz 做新题。",
         "Send /review then; /quiz gives you new questions now.",
@@ -276,6 +280,12 @@ async def summary(ctx: Ctx[Needs], session: QuizSession) -> Reply:
         lines.append(ctx.say("next_gap", T, title=max(gaps)[1]))
     else:
         lines.append(ctx.say("next_done", T))
+    missed = [a.item_id for a in attempts if not a.correct]
+    back = await records.next_due(ctx.user.id, datetime.now(UTC), missed) if missed else None
+    if back is not None:  # when the misses are scheduled to be asked again
+        zone = ctx.services.policy.timezone
+        when = local_time(ctx, back)
+        lines.append(ctx.say("missed_back_at", T, n=len(missed), when=when, zone=zone))
     rows = buttons(
         [(ctx.say("see_progress", T), press("prog")), (ctx.say("again", T), press("quiz"))]
     )
