@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -25,9 +24,10 @@ from bot.flows import Ctx, Flow, Route
 from bot.flows.registry import FLOWS
 from bot.services import Services
 from bot.texts import role_name, say
+from knowledge.answering.ask import normalise
 from knowledge.people import InviteError, may
 from knowledge.records import InFlight, PollRef, User
-from knowledge.vocabulary import Lang, as_lang, detect_lang
+from knowledge.vocabulary import Lang, as_lang, detect_lang, shorten
 
 log = logging.getLogger(__name__)
 K = TypeVar("K")
@@ -249,9 +249,9 @@ class ChatCore:
         event = ctx.event
         if kind == "upload":
             name = PurePath(event.upload.name if event.upload else "").name
-            about = describe(name, 120) or "upload"
+            about = shorten(normalise(name), 120) or "upload"
         else:
-            about = describe(event.text, ABOUT_CHARS)
+            about = shorten(normalise(event.text), ABOUT_CHARS)
         try:
             return await self.services.records.begin_work(
                 user_id=ctx.user.id, chat_id=event.chat_id or ctx.user.id, kind=kind,
@@ -309,16 +309,6 @@ def restarted(work: InFlight) -> Reply | None:
         return None
     lang = as_lang(work.lang) or "zh"
     return Reply(say(work.kind, lang, RESTARTED, about=work.about), lang=lang, kind="info")
-
-
-def describe(text: str, limit: int) -> str:
-    """`text` fit to quote back: invisible characters (controls, direction overrides, zero
-    widths) out, whitespace collapsed, cut to `limit` characters with an ellipsis."""
-    shown = "".join(
-        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\t"
-    )
-    shown = " ".join(shown.split())
-    return shown if len(shown) <= limit else shown[: limit - 1].rstrip() + "…"
 
 
 async def _one(reply: Reply) -> AsyncIterator[Out]:

@@ -13,8 +13,9 @@ MAX_RATIO = 100  # uncompressed : compressed, for any member ...
 RATIO_FROM_BYTES = 1 * MB  # ... that unpacks to more than this (small XML parts squeeze well)
 
 
-def check_package(path: Path, kind: str) -> None:
-    """Refuse a package that is no zip, is malformed or would unpack to too much.
+def check_package(path: Path, kind: str, max_unpacked: int = MAX_UNPACKED_BYTES) -> None:
+    """Refuse a package that is no zip, is malformed or would unpack to more than
+    `max_unpacked` bytes in all.
 
     zipfile never returns more bytes for a member than the size its directory declares
     (a member that inflates to more fails its CRC check), so the declared sizes bound what
@@ -30,8 +31,8 @@ def check_package(path: Path, kind: str) -> None:
     total = 0
     for member in members:
         total += member.file_size
-        if total > MAX_UNPACKED_BYTES:
-            raise TooLarge(path, f"unpacks to more than {MAX_UNPACKED_BYTES // MB} MB")
+        if total > max_unpacked:
+            raise TooLarge(path, f"unpacks to more than {max_unpacked // MB} MB")
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
             raise TooLarge(

@@ -162,7 +162,7 @@ class Library:
         return self._idf(self.df(term))
 
     def _idf(self, df: int) -> float:
-        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+        return bm25_idf(self.size, df)
 
     def bm25(self, query_terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """(position, score) of the best k passages for these terms."""
@@ -188,3 +188,8 @@ class Library:
         if not vectors or any(v is None for v in vectors):
             return None
         return np.concatenate([v @ vector for v in vectors if v is not None])
+
+
+def bm25_idf(size: int, df: int) -> float:
+    """BM25's weight of a term found in `df` of `size` passages."""
+    return math.log(1 + (size - df + 0.5) / (df + 0.5))

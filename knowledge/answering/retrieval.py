@@ -7,7 +7,6 @@ languages), and BM25 over jieba/stemmed terms (exact terms and numbers).
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -20,7 +19,7 @@ import numpy as np
 from knowledge.answering.ask import Question
 from knowledge.answering.embeddings import CachedEmbedder, Embedder
 from knowledge.answering.glossary import Glossary
-from knowledge.answering.lexical import Library, Segment
+from knowledge.answering.lexical import Library, Segment, bm25_idf
 from knowledge.answering.models import Chunk, DocumentInfo, Passage
 from knowledge.answering.query import Query, analyse
 from knowledge.answering.store import ChunkStore
@@ -274,8 +273,7 @@ class TermRetriever:
         return sum(term in found for found in self._terms)
 
     def idf(self, term: str) -> float:  # BM25's, as the real index weighs terms
-        n = len(self.chunks)
-        return math.log(1 + (n - self.df(term) + 0.5) / (self.df(term) + 0.5))
+        return bm25_idf(len(self.chunks), self.df(term))
 
     def retrieve(self, question: Question, k: int | None = None) -> Retrieved:
         query = analyse(question.query, self.glossary, self.idf, self.df)
