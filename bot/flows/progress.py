@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.events import Photo, Reply
 from bot.flows import Ctx, Flow, Route
+from knowledge.answering.models import DocumentInfo
 from knowledge.answering.tutor import Tutor
 from knowledge.learning.mastery import START
 from knowledge.learning.model import CompetencyModel
@@ -59,13 +60,12 @@ async def progress(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Photo]:
     from knowledge.learning import charts  # matplotlib: loaded when a chart is drawn
 
     png = await asyncio.to_thread(charts.progress_png, model, ctx.user.category, touched, ctx.lang)
-    gaps = sorted(((t - mastery[c], c) for c, t in targets.items() if t), reverse=True)
-    if not gaps or gaps[0][0] <= 0:
+    cid = biggest_gap(targets, mastery)
+    if cid is None:
         yield Photo(png, ctx.say("on_target", T), ctx.lang)
         return
-    _, cid = gaps[0]
     comp = model.competencies[cid]
-    level = min(max(int(mastery[cid]), 1) + 1, 5)
+    level = next_level(mastery[cid])
     zh, en = comp.descriptors.get(level, ("", ""))
     caption = ctx.say(
         "gap", T, title=comp.title(ctx.lang), level=level_words(ctx, mastery[cid], targets[cid]),
@@ -79,17 +79,31 @@ async def progress(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Photo]:
     yield Photo(png, caption, ctx.lang)
 
 
+def biggest_gap(targets: dict[str, int], mastery: dict[str, float]) -> str | None:
+    """The targeted competency whose mastery lags its target most; None when none lags."""
+    gaps = sorted(((t - mastery[c], c) for c, t in targets.items() if t), reverse=True)
+    return gaps[0][1] if gaps and gaps[0][0] > 0 else None
+
+
+def next_level(score: float) -> int:
+    """The level to work towards next: the one above mastery's, within the 1-5 scale."""
+    return min(max(int(score), 1) + 1, 5)
+
+
 def doc_title(ctx: Ctx[Needs], doc: str) -> str:
+    return document_title(ctx.services.tutor.retriever.store.documents(), doc, ctx.lang)
+
+
+def document_title(loaded: list[DocumentInfo], doc: str, lang: str) -> str:
     """The title of a course-pack document (in the reader's language when it has both), never
     its file name; "" when it isn't loaded."""
     stem = doc.rsplit(".", 1)[0]
-    loaded = ctx.services.tutor.retriever.store.documents()
     same = [d for d in loaded if d.doc.rsplit(".", 1)[0].removesuffix("_zh") == stem]
-    found = next((d for d in same if d.lang == ctx.lang), same[0] if same else None)
+    found = next((d for d in same if d.lang == lang), same[0] if same else None)
     parts = [p.strip() for p in (found.title if found else "").split(" / ") if p.strip()]
     cjk = [p for p in parts if has_cjk(p)]
     other = [p for p in parts if p not in cjk]
-    mine = (cjk if ctx.lang == "zh" else other) or parts
+    mine = (cjk if lang == "zh" else other) or parts
     return mine[0] if mine else ""
 
 

@@ -1,4 +1,4 @@
-"""Progress charts as PNG bytes, drawn off-screen with matplotlib's Agg canvas.
+"""Progress charts as PNG bytes (the bot) or SVG (the web console), drawn off-screen.
 
 Labels are competency titles in the reader's language and people's names as they are, so the
 charts are set in Noto Sans SC (shipped by the `pylopdf-fonts-zh-cn` package, which also draws
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -32,6 +33,7 @@ DPI = 110
 GAPS = matplotlib.colormaps["RdYlGn_r"]  # red: far behind; green: at or past the target
 GAP_NORM = TwoSlopeNorm(0.0, -HIGHEST, HIGHEST)
 NO_TARGET = "#b8b8b8"
+_SETTINGS = threading.RLock()  # rcParams are global: charts drawn in two threads take turns
 LABELS = {  # (zh, en)
     "title": ("掌握程度与目标 · {category}", "Mastery against target · {category}"),
     "all": ("全部类别", "all categories"),
@@ -62,7 +64,7 @@ def font_family() -> str:
 @contextmanager
 def _cjk() -> Iterator[None]:
     family = [font_family(), "DejaVu Sans"]
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": family}):
+    with _SETTINGS, matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": family}):
         yield
 
 
@@ -72,6 +74,15 @@ def png(figure: Figure) -> bytes:
         FigureCanvasAgg(figure)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI)
+        return buffer.getvalue()
+
+
+def svg(figure: Figure) -> bytes:
+    """The figure as SVG, laid out in the bundled font; its text stays text (names can be
+    found and read aloud), set by the browser in that family or its own CJK font."""
+    with _cjk(), matplotlib.rc_context({"svg.fonttype": "none"}):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
         return buffer.getvalue()
 
 
