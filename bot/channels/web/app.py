@@ -14,7 +14,10 @@ from bot.channels.web import (
     pages_answer,
     pages_feedback,
     pages_materials,
+    pages_model,
     pages_questions,
+    pages_results,
+    pages_trainee,
 )
 from bot.channels.web.base import CONSOLE, HERE, Console, Throttle, WebOptions
 from bot.core import ChatCore
@@ -40,7 +43,8 @@ async def _headers(request: web.Request, handler) -> web.StreamResponse:
 
 
 def _secure(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers.update(HEADERS)
+    for name, value in HEADERS.items():  # a page may set its own policy (charts do)
+        response.headers.setdefault(name, value)
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
 
@@ -56,7 +60,8 @@ def make_app(core: ChatCore, options: WebOptions) -> web.Application:
     app[CONSOLE] = Console(core, options, throttle)
     app.router.add_get("/", _home)
     app.router.add_static("/static", HERE / "static")
-    pages = (pages_materials, pages_answer, pages_feedback, pages_questions, pages_admin)
+    pages = (pages_materials, pages_answer, pages_feedback, pages_questions, pages_admin,
+             pages_results, pages_trainee, pages_model)  # fmt: skip
     for module in (auth, *pages):
         module.add_routes(app.router)
     return app
