@@ -92,7 +92,8 @@ async def test_the_furthest_behind_is_listed_first_with_a_link_to_their_page(tmp
         assert "Biggest gap" in mine and "Next step (level" in mine
         chart = await site.client.get("/trainees/112/progress.svg")
         assert chart.content_type == "image/svg+xml" and "Drafting" in await chart.text()
-        assert (await site.client.get("/trainees/999")).status == 404
+        for unknown in ("999", "9" * 30, "me"):
+            assert (await site.client.get(f"/trainees/{unknown}")).status == 404
 
 
 async def test_the_item_table_sorts_by_a_column_and_marks_the_flagged_questions(tmp_path):

@@ -107,7 +107,9 @@ async def progress_chart(request: web.Request) -> web.StreamResponse:
 
 async def _person(request: web.Request) -> User | None:
     text = request.match_info["user_id"]
-    return await console(request).core.services.records.user(int(text)) if text.isdigit() else None
+    if not text.isdigit() or len(text) > 18:  # a user id fits in a BIGINT
+        return None
+    return await console(request).core.services.records.user(int(text))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
