@@ -24,6 +24,7 @@ from tests.web_harness import ADA, ANN, LI, web_site
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 COHORT = "春季班"
 STRONG, WEAK, BEHIND, IDLE = range(101, 107), range(107, 112), 112, 113
+RULES = "# Drafting house rules\n\n## Clauses\n\nEvery clause is numbered.\n"
 
 
 async def seed(records: Records) -> None:
@@ -89,7 +90,12 @@ async def test_the_furthest_behind_is_listed_first_with_a_link_to_their_page(tmp
         attempts = rows_of(mine, "attempts")
         assert len(attempts) == len(BANK) and "✗ wrong" in mine
         assert "Stem of typed?" in attempts[0]  # the last answered comes first
-        assert "Biggest gap" in mine and "Next step (level" in mine
+        assert "Biggest gap: Drafting" in mine and "Next step (level 2)" in mine
+        assert "” next." not in mine  # no document to point at until it is loaded
+        (tmp_path / "drafting_rules.md").write_text(RULES, encoding="utf-8")  # now loaded
+        assert not site.core.services.ingestor.ingest([tmp_path / "drafting_rules.md"]).failed
+        mine = await (await site.client.get("/trainees/112")).text()
+        assert "Read “Drafting house rules” next." in mine
         chart = await site.client.get("/trainees/112/progress.svg")
         assert chart.content_type == "image/svg+xml" and "Drafting" in await chart.text()
         for unknown in ("999", "9" * 30, "me"):
