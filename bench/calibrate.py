@@ -2,9 +2,13 @@
 
     python -m bench.calibrate [--cache PATH]
 
-Both are logistic models over signals the production stages compute. Each is fitted three
-times on two dev sets and reported on the third (how it carries over to documents it has not
-seen), then once on all three: those are the weights to paste into the code.
+Both are logistic models over signals the production stages compute. The gate is fitted as a
+plain logistic regression (answerable or not); the sentence scorer as a choice among rivals
+(the softmax over the sentences competing for one part of a question puts its weight on the
+sentences that hold a key fact), with an intercept fitted after, so its likelihood is on the
+gate's scale. Each is fitted three times on two dev sets and reported on the third (how it
+carries over to documents it has not seen), then once on all three: those are the weights to
+paste into the code.
 """
 
 from __future__ import annotations
@@ -59,6 +63,37 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 4000) -> np
     return w
 
 
+def fit_choice(
+    groups: list[tuple[np.ndarray, np.ndarray]], l2: float = 0.01, steps: int = 3000
+) -> np.ndarray:
+    """Conditional logit: for each group (the sentences competing for one part of a question,
+    with at least one that holds a key fact), maximise the softmax weight on those that do.
+    Features constant within a group (the first, the bias) drop out; the intercept is then
+    fitted alone, balanced as `fit` balances, on the groups' scores."""
+    usable = [(x, y) for x, y in groups if 0 < y.sum() and len(y) > 1]
+    w = np.zeros(usable[0][0].shape[1]) if usable else np.zeros(1)
+    for _ in range(steps):
+        grad = np.zeros_like(w)
+        for x, y in usable:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            q = p * y / (p * y).sum()
+            grad += x.T @ (p - q)
+        w -= 0.5 * (grad / max(len(usable), 1) + l2 * np.r_[0, w[1:]])
+    x = np.vstack([x for x, _ in groups])
+    y = np.concatenate([y for _, y in groups])
+    z = x[:, 1:] @ w[1:]
+    balance = np.where(
+        y == 0, len(y) / (2 * max((y == 0).sum(), 1)), len(y) / (2 * max(y.sum(), 1))
+    )
+    b = 0.0
+    for _ in range(500):
+        b -= 0.5 * float(np.mean((1 / (1 + np.exp(-(z + b))) - y) * balance))
+    w[0] = b
+    return w
+
+
 def gate_rows(
     cases: list[Case], sentence_weights: tuple[float, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +102,10 @@ def gate_rows(
     return np.array(rows), np.array(labels)
 
 
-def sentence_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
-    rows, labels = [], []
+def sentence_groups(cases: list[Case]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per part of each answerable question: its rival sentences' features, and which of them
+    hold a key fact."""
+    out = []
     for case in cases:
         must = case.question["must_contain"]
         if not must:
@@ -76,10 +113,10 @@ def sentence_rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
         r = case.retrieved
         pool = candidates(r.passages, r.similar, r.dense)
         for part in clause_features(pool, r.query, r.passages):
-            for s, x in part.items():
-                rows.append(x)
-                labels.append(1.0 if any(contains_all(s.text, [m]) for m in must) else 0.0)
-    return np.array(rows), np.array(labels)
+            if part:
+                holds = [any(contains_all(s.text, [m]) for m in must) for s in part]
+                out.append((np.array(list(part.values())), np.array(holds, dtype=float)))
+    return out
 
 
 def outcome(cases: list[Case], gate: EvidenceGate, writer: ExtractiveWriter) -> dict[str, float]:
@@ -115,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'held out':<14}{'facts':>8}{'oos refused':>13}{'wrongly refused':>17}")
         for held in names:
             train = [c for n in names if n != held for c in sets[n]]
-            sw = weights(fit(*sentence_rows(train)))
+            sw = weights(fit_choice(sentence_groups(train)))
             gw = fit(*gate_rows(train, sw))
             result = outcome(
                 sets[held],
@@ -127,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result['wrongly refused']:>17.2f}"
             )
         everything = [c for n in names for c in sets[n]]
-        sw = weights(fit(*sentence_rows(everything)))
+        sw = weights(fit_choice(sentence_groups(everything)))
         gw = fit(*gate_rows(everything, sw))
         print("fitted on all three, reported on each:")
         gate = EvidenceGate(weights(gw), args.threshold, sw)

@@ -105,3 +105,32 @@ def test_robustness_bench_prints_one_row_per_case_with_nothing_lost(capsys):
         assert not row[1].startswith("crashed") and int(row[3]) > 0
         assert (row[4], row[5]) == ("0", "0"), row[0]
     assert "refused: too_large" in out and "refused: yaml_alias" in out
+
+
+def test_the_sentence_scorer_is_fitted_to_pick_the_sentence_that_holds_the_fact():
+    """Within each part's rivals, the sentence holding a key fact is marked by feature 1; across
+    parts, feature 2 only says how easy the question is (high for all of a part's sentences).
+    Fitted as a choice among rivals, the scorer leans on feature 1 and picks the right one."""
+    import numpy as np
+
+    from bench.calibrate import fit_choice
+
+    rng = np.random.default_rng(7)
+    groups = []
+    for _ in range(60):
+        size = int(rng.integers(4, 12))
+        y = np.zeros(size)
+        y[int(rng.integers(size))] = 1.0
+        marked = y + rng.normal(0, 0.3, size)
+        easy = np.full(size, rng.normal(0, 2))
+        groups.append((np.column_stack([np.ones(size), marked, easy]), y))
+    w = fit_choice(groups, steps=800)
+
+    picked = [y[int(np.argmax(x @ w))] for x, y in groups]
+    assert np.mean(picked) > 0.9
+    assert w[1] > 5 * abs(w[2])
+    # The intercept puts its likelihood on a probability's scale: right ones likelier than not.
+    scores = [1 / (1 + np.exp(-(x @ w))) for x, _ in groups]
+    right = np.concatenate([s[y == 1] for s, (_, y) in zip(scores, groups, strict=True)])
+    wrong = np.concatenate([s[y == 0] for s, (_, y) in zip(scores, groups, strict=True)])
+    assert right.mean() > 0.5 > wrong.mean()

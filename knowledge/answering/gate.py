@@ -17,7 +17,7 @@ from knowledge.answering.text import terms
 from knowledge.answering.write.extractive import SENTENCE_WEIGHTS, best_sentences
 
 # feature order: see Evidence.features
-WEIGHTS = (-1.436, 0.547, 1.271, 1.226, -0.399, -0.368, 0.981, 1.276, 0.561, 0.296)
+WEIGHTS = (-1.231, 0.567, 1.285, 1.259, -0.4, -0.363, 0.981, 1.284, 0.257, 0.293)
 THRESHOLD = 0.40
 
 

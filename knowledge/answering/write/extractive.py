@@ -31,22 +31,25 @@ REFUSAL = {
 FOREIGN_SOURCE = {"zh": "（以下摘自英文资料）", "en": "(Quoted from the Chinese materials) "}
 TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
 
-# feature order: see features(); fitted on the dev sets (bench/calibrate.py)
+# feature order: see features(); fitted on the dev sets as a choice among each part's rival
+# sentences (bench/calibrate.py)
 SENTENCE_WEIGHTS = (
-    -1.638,
-    0.425,
+    -2.842,
+    1.268,
+    1.288,
+    1.352,
+    1.821,
+    2.056,
+    0.35,
+    -0.387,
+    0.286,
+    0.724,
+    0.837,
+    1.25,
+    0.544,
     0.49,
-    0.427,
-    0.811,
-    0.598,
-    0.127,
-    -0.176,
-    0.677,
-    0.477,
-    0.596,
-    0.72,
-    0.392,
-    0.316,
+    0.681,
+    0.198,
 )
 _LEANS_BACK = re.compile(
     r"^(this|these|that|those|it|they|such|the (above|former|latter|same)|in (this|that) case|"
@@ -152,11 +155,18 @@ def part_found(sentence: Sentence, clause: list[Concept]) -> float:
 
 
 def features(
-    sentence: Sentence, clause: list[Concept], query: Query, passage: Passage, part_place: int = 0
+    sentence: Sentence,
+    clause: list[Concept],
+    query: Query,
+    passage: Passage,
+    part_place: int = 0,
+    around: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[float, ...]:
     """What the scorer weighs; `part_place` is the sentence's place among the pool's by how
     much of this part of the question it mentions (how a sentence compares with the others
-    it competes with tells more than its raw similarity: encoders' scales drift by topic)."""
+    it competes with tells more than its raw similarity: encoders' scales drift by topic);
+    `around` is how much of it the sentences before and after mention (a detail often
+    follows the sentence that names the topic)."""
     shape = 1.0 if query.shape_match(sentence.text) else (-1.0 if query.shapes else 0.0)
     return (
         1.0,
@@ -173,6 +183,8 @@ def features(
         1.0 / (1 + sentence.dense_rank),
         1.0 / (1 + sentence.similarity_rank),
         1.0 / (1 + part_place),
+        around[0],
+        around[1],
     )
 
 
@@ -183,9 +195,17 @@ def clause_features(
     out = []
     for clause in query.clauses:
         found = [part_found(s, clause) for s in pool]
+        at = {(s.rank, s.index): f for s, f in zip(pool, found, strict=True)}
         out.append(
             {
-                s: features(s, clause, query, passages[s.rank], place)
+                s: features(
+                    s,
+                    clause,
+                    query,
+                    passages[s.rank],
+                    place,
+                    (at.get((s.rank, s.index - 1), 0.0), at.get((s.rank, s.index + 1), 0.0)),
+                )  # fmt: skip
                 for s, place in zip(pool, _standing(found), strict=True)
             }
         )
