@@ -11,7 +11,9 @@ from knowledge.answering.ask import ask
 from knowledge.answering.condense import CombineCondenser, is_follow_up, is_small_talk
 from knowledge.answering.gate import AlwaysAnswer, EvidenceGate
 from knowledge.answering.models import Chunk, Passage
+from knowledge.answering.retrieval import TermRetriever
 from knowledge.answering.tutor import Tutor
+from knowledge.answering.write.extractive import AnswerSettings, ExtractiveWriter
 from knowledge.answering.write.llm import _messages, finish
 from knowledge.errors import BadQuestion
 from tests.conftest import settings_for
@@ -132,6 +134,37 @@ async def test_each_part_of_a_two_part_question_gets_its_own_sentence(pack_app):
     )
     assert "12 weeks" in answer.answer and "8 weeks" in answer.answer
     assert len(answer.answer) <= 2 * 600
+
+
+def test_a_part_whose_best_sentence_another_part_took_gets_its_own() -> None:
+    # One sentence mentions both parts' words; each part's own answer is elsewhere. (Only the
+    # likeliest sentences are kept, so the rule for parts is all that adds the second.)
+    passages = [
+        "A committee motion to pass or a charter change need a vote: what each need is below.",
+        "An ordinary committee motion passes with one third of the members approving.",
+        "A charter change needs two thirds of the members approving.",
+    ]
+    retriever = TermRetriever(passages)
+    question = ask(
+        "What does a committee motion need to pass, and what does a charter change need?"
+    )
+    writer = ExtractiveWriter(AnswerSettings(keep_ratio=1.0))
+    text = writer.write(retriever.retrieve(question)).answer
+    assert "one third" in text or "two thirds" in text
+
+
+def test_table_rows_keep_their_own_lines_in_an_answer() -> None:
+    rows = (
+        "The stages and who owns each are in the table below.\n"
+        "Working group draft | In working group | WG\n"
+        "Last call | In last call | Area director\n"
+        "Evaluation | Under evaluation | Steering group"
+    )
+    retriever = TermRetriever([rows])
+    answer = ExtractiveWriter().write(retriever.retrieve(ask("Who owns the last call stage?")))
+    lines = [line.removesuffix(" [1]") for line in answer.answer.splitlines()]
+    assert "Last call | In last call | Area director" in lines
+    assert all(line.count(" | ") <= 2 for line in answer.answer.splitlines())
 
 
 async def test_answers_are_immutable(pack_app):

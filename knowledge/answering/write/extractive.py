@@ -109,7 +109,8 @@ def units(text: str) -> list[tuple[int, str, bool]]:
         line = line.strip()
         if len(line) < 4:
             continue
-        item = bool(_LIST_ITEM.match(line))
+        # A list item, or a table's row ("a | b", as ingest writes tables), keeps its own line.
+        item = bool(_LIST_ITEM.match(line)) or " | " in line
         out += [(line_no, sentence, item) for sentence in sentences(line) or [line]]
     return out
 
@@ -271,9 +272,11 @@ class ExtractiveWriter:
         ]
         scores = {s: max(part[s] for part in per_clause) for s in pool}
         chosen: list[Sentence] = []
-        for part in per_clause:  # each part of the question gets its own best sentence
-            best = max(pool, key=part.__getitem__)
-            if best not in chosen:
+        # Each part of the question gets its own sentence: the surest part picks first, and a
+        # part whose best was taken by another takes its next best.
+        for part in sorted(per_clause, key=lambda part: -max(part.values())):
+            best = max((s for s in pool if s not in chosen), key=part.__getitem__, default=None)
+            if best is not None:
                 chosen += [s for s in _with_context(best, pool) if s not in chosen]
         top = max(scores.values())
         used = sum(len(s.text) for s in chosen)
