@@ -4,7 +4,9 @@ Whatever a file does to its parser (a zip member that inflates past its declared
 pathological PDF or XML), only the child runs out of memory or time: the bot goes on, and the
 instructor gets one line saying the file asks too much. Children are forked from a small
 server process that has the loaders imported (multiprocessing's forkserver), so starting one
-costs milliseconds, not an interpreter start.
+costs milliseconds, not an interpreter start — provided the child is not also told to import
+the parent's `__main__` (the CLI, a benchmark), which multiprocessing does by default and
+which cost about two seconds a file.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import resource
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -41,7 +47,8 @@ def read(path: Path, limits: Limits) -> LoadedDocument:
     """`load(path)`, in a child process held to `limits`."""
     receive, send = _context.Pipe(duplex=False)
     child = _context.Process(target=_read, args=(send, str(path), limits.memory_mb), daemon=True)
-    child.start()
+    with _main_unnamed():
+        child.start()
     send.close()
     try:
         if not receive.poll(limits.seconds):
@@ -62,6 +69,25 @@ def read(path: Path, limits: Limits) -> LoadedDocument:
         raise value
     assert isinstance(value, LoadedDocument)
     return value
+
+
+_starting = threading.Lock()
+
+
+@contextmanager
+def _main_unnamed() -> Iterator[None]:
+    """While a child starts, the parent's `__main__` shows no module name or file, so the
+    child does not import it again: `_read` lives in this module, and needs nothing there."""
+    main = vars(sys.modules["__main__"]) if "__main__" in sys.modules else {}
+    with _starting:
+        saved: dict[str, object] = {n: main[n] for n in ("__spec__", "__file__") if n in main}
+        main.pop("__file__", None)
+        main["__spec__"] = None  # multiprocessing reads it, so it must be there
+        try:
+            yield
+        finally:
+            main.pop("__spec__")
+            main.update(saved)
 
 
 def _read(send: Connection, path: str, memory_mb: int) -> None:

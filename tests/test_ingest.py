@@ -505,3 +505,25 @@ def test_pending_uploads_are_each_persons_expire_and_are_bounded(tmp_path):
 
     pending.ttl = -1  # a day later
     assert pending.get(newest, 3) is None and not (tmp_path / "pending" / newest).exists()
+
+
+def test_a_file_is_read_without_importing_the_parents_main_module_again(tmp_path, monkeypatch):
+    """The child that reads a file comes from a server with the parsers imported; it must not
+    import the program that started it (the CLI or a benchmark: seconds a file) again."""
+    import sys
+    import types
+
+    from ingest.sandbox import Limits, read
+
+    marker = tmp_path / "main-imported"
+    program = tmp_path / "program.py"
+    program.write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(program)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n\nA paragraph to read.\n", encoding="utf-8")
+
+    assert "A paragraph to read." in read(page, Limits()).sections[0].text
+    assert not marker.exists()
+    assert sys.modules["__main__"].__file__ == str(program)  # put back as it was
