@@ -169,6 +169,50 @@ def test_gift_short_answer(tmp_path: Path):
     assert q.is_correct("60.60") and q.feedback == "60,60: close"
 
 
+@pytest.mark.parametrize(
+    ("block", "accepted", "right", "wrong"),
+    [
+        ("{#12}", ("12",), ["12", "12.0", "１２"], ["11.9", "twelve", ""]),
+        ("{#8:0.5}", ("8:0.5",), ["7.5", "8,4", "8.5"], ["7.4", "9"]),
+        ("{#2015..2018}", ("2015..2018",), ["2015", "2016"], ["2014", "2019"]),
+        ("{#=4:0#right =%50%4:1#close}", ("4:0",), ["4"], ["3.5", "5"]),  # full credit only
+    ],
+)
+def test_gift_numerical_is_graded_within_its_tolerance(
+    tmp_path: Path, block: str, accepted: tuple, right: list, wrong: list
+):
+    q = only(load(tmp_path, "q.gift", HEADER + f"How many? {block}\n"))
+    assert (q.kind, q.options, q.answer, q.accepted) == ("numerical", (), (), accepted)
+    assert all(q.is_correct(r) for r in right) and not any(q.is_correct(w) for w in wrong)
+
+
+def test_gift_matching_keeps_its_pairs_and_needs_every_letter_right(tmp_path: Path):
+    text = HEADER + "Match the verb to its clause type. {=shall -> requirement =may -> permission"
+    text += " =can -> possibility ####Clause types follow the verb.}\n"
+    q = only(load(tmp_path, "q.gift", text))
+    assert (q.kind, q.accepted) == ("matching", ("shall", "may", "can"))
+    assert [q.options[i] for i in q.answer] == ["requirement", "permission", "possibility"]
+    assert q.answer != (0, 1, 2)  # the answers are not left in the items' order
+    right = "".join("ABC"[i] for i in q.answer)
+    assert q.is_correct(right) and q.is_correct(f"1{right[0]} 2{right[1]} 3{right[2]}")
+    assert not q.is_correct(right[:2]) and not q.is_correct(right[::-1])
+    assert q.explanation == "Clause types follow the verb."
+
+
+@pytest.mark.parametrize(
+    ("block", "code"),
+    [
+        ("{#twelve}", "gift_numerical"),
+        ("{#}", "gift_numerical"),
+        ("{=a -> b =c}", "gift_matching"),
+        ("{=a -> b}", "matching_prompts"),
+    ],
+)
+def test_bad_gift_numerical_and_matching_say_why(tmp_path: Path, block: str, code: str):
+    [error] = load(tmp_path, "q.gift", HEADER + f"Question? {block}\n").errors
+    assert code in [p.code for p in error.problems]
+
+
 def test_gift_categories_titles_and_generated_ids(tmp_path: Path):
     text = (
         "// @level: 1\n// @bloom: remember\n// @source: iso_iec_stages.md\n\n"
@@ -226,7 +270,7 @@ def test_broken_gift_file_reports_each_bad_question(tmp_path: Path):
         "No answers here.\n\n"  # 8
         "// @level: 9\nBad level? {=a ~b}\n\n"  # 10-11
         "Two blocks {=a ~b} and {=c ~d}\n\n"  # 13
-        "Match {=a -> b =c -> d}\n\n"  # 15
+        "Match {=a -> b =c}\n\n"  # 15
         "// @bloom: memorize\nBad bloom? {=a ~b}\n\n"  # 17-18
         "// @colour: blue\nUnknown key? {=a ~b}\n\n"  # 20-21
         "Another good one? {~a =b}\n"  # 23
@@ -418,6 +462,7 @@ def _problem_calls() -> dict[str, set[str]]:
     root = Path(__file__).parent.parent
     sources = [*sorted((root / "ingest" / "questions").glob("*.py"))]
     sources.append(root / "knowledge" / "learning" / "questions.py")
+    sources.append(root / "knowledge" / "learning" / "typed_answers.py")
     calls: dict[str, set[str]] = {}
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
@@ -464,8 +509,9 @@ def test_every_reason_code_has_a_line_in_both_languages_using_its_values():
             "• Line 1: Option C is out of order (expected B).",
         ),
         ("q.docx", "hello", 0, "unsupported_suffix",
-         "• 整个文件：不支持 .docx 文件，请使用 .yaml、.gift、.aiken、.xlsx 或 .csv。",
-         "• The file: .docx files aren't supported: use .yaml, .gift, .aiken, .xlsx or .csv."),
+         "• 整个文件：不支持 .docx 文件，请使用 .yaml、.gift、.aiken、.xml、.xlsx 或 .csv。",
+         "• The file: .docx files aren't supported: use .yaml, .gift, .aiken, .xml, .xlsx or"
+         " .csv."),
     ],
 )  # fmt: skip
 def test_a_refusal_is_rendered_from_its_code_in_the_instructors_language(

@@ -1,5 +1,5 @@
-"""Question files (GIFT, Aiken, YAML, .xlsx/.csv spreadsheets) an instructor sends: importing
-one as every channel does, and its result in the instructor's language.
+"""Question files (GIFT, Aiken, YAML, Moodle XML, .xlsx/.csv spreadsheets) an instructor
+sends: importing one as every channel does, and its result in the instructor's language.
 
 Every question that is refused carries its `Problem`s: a reason code and its values (a line
 number, a field's name, the bad value cut short). `WHY` renders each code in zh and en; the
@@ -22,7 +22,7 @@ from knowledge.learning.questions import Problem
 from knowledge.records import Records
 from knowledge.vocabulary import Lang
 
-SUFFIXES = (".gift", ".aiken", ".yaml", ".yml", *SHEETS)
+SUFFIXES = (".gift", ".aiken", ".yaml", ".yml", ".xml", *SHEETS)
 MAX_ERROR_LINES = 20  # bad questions listed one by one; then how many more
 
 
@@ -67,8 +67,8 @@ WHY = {
         "It is not UTF-8 text (a bad byte at offset {offset}); save it as UTF-8.",
     ),
     "unsupported_suffix": (
-        "不支持 {suffix} 文件，请使用 .yaml、.gift、.aiken、.xlsx 或 .csv。",
-        "{suffix} files aren't supported: use .yaml, .gift, .aiken, .xlsx or .csv.",
+        "不支持 {suffix} 文件，请使用 .yaml、.gift、.aiken、.xml、.xlsx 或 .csv。",
+        "{suffix} files aren't supported: use .yaml, .gift, .aiken, .xml, .xlsx or .csv.",
     ),
     "no_questions": ("文件里没有找到题目。", "No questions were found in the file."),
     "invalid": ("这道题无法读取。", "The question can't be read ({detail})."),
@@ -134,10 +134,31 @@ WHY = {
         "The answer block {{}} is empty: essay questions are not supported.",
     ),
     "gift_numerical": (
-        "不支持数值题（{{#...}}）。",
-        "Numerical questions ({{#...}}) are not supported.",
+        "数值答案 {value} 不是数字、数字:误差或 下限..上限。",
+        "The numerical answer {value} is not a number, number:tolerance or low..high.",
     ),
-    "gift_matching": ("不支持匹配题（->）。", "Matching questions (->) are not supported."),
+    "gift_matching": (
+        "匹配题的每一对须写成 =左项 -> 右项。",
+        "Each matching pair must be written =item -> answer.",
+    ),
+    # Moodle XML
+    "not_xml": ("不是有效的 XML：{detail}", "Not valid XML: {detail}"),
+    "xml_doctype": (
+        "拒绝含 DOCTYPE 或实体声明的 XML（Moodle 导出的文件不含这些）。",
+        "XML with a DOCTYPE or entity declarations is refused (Moodle never writes one).",
+    ),
+    "moodle_not_quiz": (
+        "不是 Moodle XML 导出文件：根元素是 <{tag}>，不是 <quiz>。",
+        "Not a Moodle XML export: the root is <{tag}>, not <quiz>.",
+    ),
+    "moodle_type": (
+        "第 {n} 题“{name}”：不支持 {type} 题型。",
+        "Question {n} “{name}”: {type} questions are not supported.",
+    ),
+    "duplicate_name": (
+        "第 {n} 题：题目名称“{name}”重复（第一次是第 {first} 题）。",
+        "Question {n}: the name “{name}” is used again (first: question {first}).",
+    ),
     "gift_answer_mark": (
         "每个答案必须以 =（正确）或 ~（错误）开头。",
         "Each answer must start with = (right) or ~ (wrong).",
@@ -280,6 +301,28 @@ WHY = {
         "The source_doc {value} is not a course-pack file.",
     ),
     "no_source": ("没有注明出处文件（source_doc）。", "No source_doc is given."),
+    # numerical and matching questions
+    "numerical_no_answer": (
+        "数值题至少需要一个满分答案。",
+        "A numerical question needs a right answer.",
+    ),
+    "numerical_bad_answer": (
+        "数值答案 {value} 不是数字、数字:误差或 下限..上限。",
+        "The numerical answer {value} is not a number, number:tolerance or low..high.",
+    ),
+    "numerical_options": ("数值题不设选项。", "A numerical question takes no options."),
+    "matching_prompts": (
+        "匹配题至少需要 2 个非空的左项，现有 {n} 个。",
+        "A matching question needs at least 2 non-empty items, has {n}.",
+    ),
+    "matching_options": (
+        "匹配题需要 {lo}–{hi} 个非空的右项，现有 {n} 个。",
+        "A matching question needs {lo}-{hi} non-empty answers, has {n}.",
+    ),
+    "matching_answers": (
+        "匹配题的每个左项都需要一个右项作答案。",
+        "Each item of a matching question needs one of its answers.",
+    ),
 }
 
 

@@ -1,6 +1,7 @@
-"""Import quiz questions from YAML, Moodle GIFT, Aiken or spreadsheet files into `Question`s.
+"""Import quiz questions from YAML, Moodle GIFT or XML, Aiken or spreadsheets into `Question`s.
 
 `import_file` picks the format by suffix: `.yaml`/`.yml` YAML, `.gift` GIFT, `.aiken` Aiken,
+`.xml` Moodle XML (`ingest.questions.moodle`, tags carry the competency data),
 `.xlsx`/`.csv` a spreadsheet question bank (one row a question: `ingest.questions.spreadsheet`,
 whose line numbers are row numbers); a `.txt` file is Aiken when it has `ANSWER:` lines, else
 GIFT when it has `{...}` answer blocks.
@@ -166,7 +167,7 @@ def _read(path: Path) -> str:
 
 
 def _parser_for(path: Path, text: str) -> Parser:
-    from ingest.questions import aiken, gift, yaml_format
+    from ingest.questions import aiken, gift, moodle, yaml_format
 
     suffix = path.suffix.lower()
     if suffix == ".txt":
@@ -178,10 +179,12 @@ def _parser_for(path: Path, text: str) -> Parser:
         ".yml": yaml_format.parse_yaml,
         ".gift": gift.parse_gift,
         ".aiken": aiken.parse_aiken,
+        ".xml": moodle.parse_moodle,
     }
     if suffix not in parsers:
         shown = cut(suffix or "(none)")
-        why = f"unsupported file type {suffix or '(none)'}: use .yaml, .gift, .aiken, .xlsx or .csv"
+        formats = ".yaml, .gift, .aiken, .xml, .xlsx or .csv"
+        why = f"unsupported file type {suffix or '(none)'}: use {formats}"
         raise UnparsableFile(problem("unsupported_suffix", why, suffix=shown))
     return parsers[suffix]
 
@@ -223,6 +226,9 @@ def _resolve_category(fields: dict[str, object], known: set[str] | None) -> dict
     category = str(fields.pop("category", ""))
     if category in known if known is not None else re.fullmatch(r"[a-z][a-z0-9-]*", category):
         fields["competencies"] = category
+    untagged = not fields.get("competencies") or not fields.get("level")
+    if fields.pop("draft_untagged", False) and untagged and not fields.get("status"):
+        fields["status"] = "draft"  # a format that may lack competency data (Moodle XML)
     return fields
 
 

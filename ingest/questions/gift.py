@@ -9,13 +9,17 @@ Questions are separated by blank lines. Supported::
     Statement. {T}  {TRUE}  {F}  {FALSE#feedback if answered wrong#feedback if answered right}
     Who? {=answer one =answer two}          (only `=` answers: short answer; =%50%... not accepted)
     Question {=right ~wrong ####general feedback}
+    How many? {#5:0.5}  {#1..3}  {#5}  {#=5:0 =%50%5:2}   (numerical: typed, graded in range;
+                                    several answers: the full-credit ones are right)
+    Match these. {=item one -> answer one =item two -> answer two}   (matching, 2 or more)
 
 `::title::` becomes the id; untitled questions get `<file name>-<position>`. A general feedback
 of at most 200 characters becomes the explanation; a longer one is cut (at a sentence end when
 it can) for the explanation and kept whole in the feedback, before the per-answer feedback.
 `\\~ \\= \\# \\{ \\} \\: \\\\` are literal characters, `\\n` a new line. Text after the answer
 block makes a missing-word stem ("costs _____ to download."). `[html]` markup is stripped.
-Matching, numerical and essay questions are reported as unsupported.
+Essay questions are reported as unsupported. A matching question's answers are shuffled
+once, the same way on every import (`typed_answers.matching_fields`).
 
 Metadata (competencies, level, bloom, source, lang, ...) comes from `// @key: value` comments:
 see `ingest.questions`. Precedence for competencies: the question's own `// @competencies`,
@@ -29,7 +33,8 @@ import re
 from pathlib import Path
 
 from ingest.questions import Entry, Invalid, generated_id, invalid, read_meta
-from knowledge.learning.questions import EXPLANATION_CHARS, Problem, problem
+from knowledge.learning.questions import EXPLANATION_CHARS, Problem, cut, problem
+from knowledge.learning.typed_answers import matching_fields, numeric_range
 
 _ESCAPABLE = "~=#{}:\\n"
 _PRIVATE = 0xE000  # escaped characters hide in the private-use area while parsing
@@ -127,10 +132,9 @@ def _answers(inner: str, is_html: bool) -> dict[str, object]:
         text = "empty answer block {}: essay questions are not supported"
         raise Invalid(problem("gift_essay", text))
     elif body.startswith("#"):
-        text = "numerical questions ({#...}) are not supported"
-        raise Invalid(problem("gift_numerical", text))
+        fields = _numerical(body[1:], is_html)
     elif "->" in body:
-        raise Invalid(problem("gift_matching", "matching questions (->) are not supported"))
+        fields = _matching(body, is_html)
     elif body[0] not in "=~":
         text = "each answer must start with = (right) or ~ (wrong)"
         raise Invalid(problem("gift_answer_mark", text))
@@ -168,6 +172,37 @@ def _choices(body: str, is_html: bool) -> dict[str, object]:
         "answer": [i for i, _ in right],
         "feedback": _lines(notes),
     }
+
+
+def _numerical(body: str, is_html: bool) -> dict[str, object]:
+    """`5:0.5`, `1..3`, `5`, or `=5:0 =%50%4:1`, each answer with an optional `#feedback`."""
+    pieces = body.split("=")[1:] if body.strip().startswith("=") else [body]
+    accepted, notes = [], []
+    for piece in pieces:
+        weight = _WEIGHT.match(piece)
+        value = float(weight[1]) if weight else 100.0
+        spec, _, note = piece[weight.end() if weight else 0 :].partition("#")
+        spec = _restore(spec).strip()
+        if numeric_range(spec) is None:
+            text = f"numerical answer {spec!r} is not a number, number:tolerance or low..high"
+            raise Invalid(problem("gift_numerical", text, value=cut(spec)))
+        if value == 100:
+            accepted.append(spec)
+        if note.strip():
+            notes.append(f"{spec}: {_clean(note, is_html)}")
+    return {"kind": "numerical", "accepted": accepted, "feedback": _lines(notes)}
+
+
+def _matching(body: str, is_html: bool) -> dict[str, object]:
+    """`=item -> answer =item -> answer ...` (an empty item adds a distractor answer)."""
+    pairs = []
+    for piece in re.findall(r"=([^=]*)", body):
+        left, arrow, right = piece.partition("->")
+        if not arrow or not right.strip() or body.lstrip()[0] != "=":
+            text = "each matching pair must be written =item -> answer"
+            raise Invalid(problem("gift_matching", text))
+        pairs.append((_clean(left, is_html), _clean(right, is_html)))
+    return {"kind": "matching", **matching_fields(pairs)}
 
 
 def _with_general_feedback(fields: dict[str, object], general: str) -> dict[str, object]:

@@ -37,7 +37,8 @@ TELEGRAM = "https://t.me"
 ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 INTERACTION_TYPES = {"single": "choice", "multiple": "choice", "truefalse": "true-false",
-                     "short": "fill-in"}  # fmt: skip
+                     "short": "fill-in", "numerical": "numeric",
+                     "matching": "matching"}  # fmt: skip
 LANG_TAGS = {"zh": "zh-CN", "en": "en-US"}
 
 
@@ -136,6 +137,11 @@ def _definition(item: Any) -> dict[str, Any]:
     }
     if item.kind == "short":
         found["correctResponsesPattern"] = list(item.accepted)
+    elif item.kind == "numerical":  # xAPI numeric ranges: "low[:]high"
+        found["correctResponsesPattern"] = [_numeric_pattern(a) for a in item.accepted]
+    elif item.kind == "matching":
+        pairs = (f"{n}[.]{i}" for n, i in enumerate(item.answer, start=1))
+        found["correctResponsesPattern"] = ["[,]".join(pairs)]
     else:
         found["correctResponsesPattern"] = [_response(item.kind, item.answer)]
     if kind == "choice":
@@ -143,6 +149,13 @@ def _definition(item: Any) -> dict[str, Any]:
             {"id": str(i), "description": {tag: text}} for i, text in enumerate(item.options)
         ]
     return found
+
+
+def _numeric_pattern(spec: str) -> str:
+    from knowledge.learning.typed_answers import numeric_range
+
+    low, high = numeric_range(spec) or (0.0, 0.0)
+    return f"{low:g}[:]{high:g}"
 
 
 def _statement_id(base_uri: str, attempt: dict[str, Any]) -> str:

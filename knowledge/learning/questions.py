@@ -8,7 +8,7 @@ from typing import Literal
 
 from knowledge.vocabulary import LANGS, LEVELS  # noqa: F401 (re-exported)
 
-Kind = Literal["single", "multiple", "truefalse", "short"]
+Kind = Literal["single", "multiple", "truefalse", "short", "numerical", "matching"]
 Status = Literal["draft", "published", "retired"]
 BLOOM = ("remember", "understand", "apply", "analyze", "evaluate", "create")
 
@@ -27,6 +27,7 @@ class Question:
     options: tuple[str, ...]  # empty for "short"; ("对", "错") / ("True", "False") for truefalse
     answer: tuple[int, ...]  # indexes of the correct options (one for single and truefalse)
     accepted: tuple[str, ...]  # accepted answers for "short" (compared case-insensitively)
+    # numerical: ranges ("5", "5:0.5", "1..3"); matching: the items to match (see typed_answers)
     explanation: str  # at most EXPLANATION_CHARS: shown with the result
     feedback: str  # longer feedback, sent as a follow-up message
     source_doc: str  # the course-pack file the question comes from, e.g. "drafting_rules.md"
@@ -35,6 +36,11 @@ class Question:
     level: int  # proficiency level 1-5 the question checks
     bloom: str  # one of BLOOM
     status: Status = "published"
+
+    @property
+    def typed(self) -> bool:
+        """Answered by typing (short, numerical, matching), not by picking an option."""
+        return self.kind in TYPED
 
     @property
     def fits_poll(self) -> bool:
@@ -49,6 +55,11 @@ class Question:
 
     def is_correct(self, response: tuple[int, ...] | str) -> bool:
         """Whether a response (chosen option indexes, or typed text) is right."""
+        if self.kind in ("numerical", "matching"):
+            from knowledge.learning import typed_answers as typed_kinds
+
+            grade = typed_kinds.numerical_correct if self.kind == "numerical" else None
+            return (grade or typed_kinds.matching_correct)(self, str(response))
         if self.kind == "short":
             typed = " ".join(str(response).split()).casefold()
             return any(typed == " ".join(a.split()).casefold() for a in self.accepted)
@@ -74,7 +85,8 @@ def problem(code: str, text: str, **values: str | int) -> Problem:
     return Problem(code, text, values)
 
 
-KINDS = ("single", "multiple", "truefalse", "short")
+KINDS = ("single", "multiple", "truefalse", "short", "numerical", "matching")
+TYPED = ("short", "numerical", "matching")  # the kinds answered by typing
 STATUSES = ("draft", "published", "retired")
 TRUE_FALSE = {"zh": ("对", "错"), "en": ("True", "False")}  # the options of a truefalse question
 
@@ -139,6 +151,11 @@ def _shape_problems(q: Question) -> list[Problem]:
         return [problem("bad_kind", text, value=shown(q.kind), allowed=allowed)]
     if q.kind == "short":
         return _short_problems(q)
+    if q.kind in ("numerical", "matching"):
+        from knowledge.learning import typed_answers as typed_kinds
+
+        check = typed_kinds.numerical_problems if q.kind == "numerical" else None
+        return (check or typed_kinds.matching_problems)(q)
     n, found = len(q.options), list[Problem]()
     if any(not o.strip() for o in q.options):
         found.append(problem("empty_option", "empty option"))

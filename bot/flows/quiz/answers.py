@@ -12,6 +12,8 @@ from bot.flows import Ctx, buttons, set_step
 from bot.flows.quiz.start import Needs, T, next_step, summary
 from knowledge.answering.models import Citation
 from knowledge.learning.practice import record_answer
+from knowledge.learning.questions import Question
+from knowledge.learning.typed_answers import shown_range
 
 
 async def pressed(ctx: Ctx[Needs]) -> AsyncIterator[Reply | QuizPrompt]:
@@ -93,11 +95,7 @@ async def _answer(
     if result.correct:
         verdict = ctx.say("right", T)
     else:
-        right = (
-            question.accepted[:1]
-            if question.kind == "short"
-            else [f"{string.ascii_uppercase[i]}. {question.options[i]}" for i in question.answer]
-        )
+        right = _right_answer(question)
         verdict = ctx.say(
             "wrong", T, answer="；".join(right) if ctx.lang == "zh" else "; ".join(right)
         )
@@ -113,6 +111,20 @@ async def _answer(
             yield out
     elif result.finished and result.answered == session.size:  # this answer completed it
         yield await summary(ctx, session)
+
+
+def _right_answer(q: Question) -> list[str]:
+    """The right answer as the result names it: the first accepted text, the number's range,
+    each item with its letter and answer, or the right options."""
+    letters = string.ascii_uppercase
+    if q.kind == "short":
+        return list(q.accepted[:1])
+    if q.kind == "numerical":
+        return [shown_range(a) for a in q.accepted]
+    if q.kind == "matching":
+        pairs = zip(q.accepted, q.answer, strict=False)
+        return [f"{p} → {letters[i]}. {q.options[i]}" for p, i in pairs]
+    return [f"{letters[i]}. {q.options[i]}" for i in q.answer]
 
 
 async def source(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:

@@ -68,6 +68,11 @@ T = {
         "There are no questions for your talent category right now.",
     ),
     "type_answer": ("请直接输入答案。", "Type your answer."),
+    "type_number": ("请直接输入数字。", "Type the number."),
+    "type_letters": (
+        "请按顺序为每一项输入对应的字母，例如 {example}。",
+        "Type the letter that goes with each item, in order, e.g. {example}.",
+    ),
     "pick_all": ("（可多选，选好后点“提交”）", "(choose all that apply, then tap Submit)"),
     "submit": ("提交", "Submit"),
     "selected": ("已选：{picked}", "Selected: {picked}"),
@@ -221,7 +226,7 @@ async def next_step(ctx: Ctx[Needs], session: QuizSession) -> AsyncIterator[Repl
         yield await summary(ctx, session)
         return
     session = await records.set_current(session.id, question.id, now)
-    if question.kind == "short":
+    if question.typed:
         await set_step(ctx, AwaitingQuizAnswer(session.id))
     yield _prompt(ctx, session, question)
 
@@ -233,8 +238,8 @@ def _prompt(ctx: Ctx[Needs], session: QuizSession, q: Question) -> QuizPrompt:
     sid, letters = session.id, string.ascii_uppercase
     listing = "\n".join(f"{letters[i]}. {o}" for i, o in enumerate(q.options))
     rows: tuple[tuple[Button, ...], ...]
-    if q.kind == "short":
-        body, rows = f"{text}\n\n{ctx.say('type_answer', T)}", ()
+    if q.typed:
+        body, rows = _typed_body(ctx, text, q), ()
     elif q.kind == "multiple":
         body = f"{text}\n\n{listing}\n{ctx.say('pick_all', T)}"
         toggles = [(letters[i], press("qt", sid, q.id, i)) for i in range(len(q.options))]
@@ -248,6 +253,19 @@ def _prompt(ctx: Ctx[Needs], session: QuizSession, q: Question) -> QuizPrompt:
     return QuizPrompt(
         sid, q.id, text, body, q.options, rows, poll, q.answer, q.explanation, lang=ctx.lang
     )
+
+
+def _typed_body(ctx: Ctx[Needs], text: str, q: Question) -> str:
+    """A typed question's text and hint; a matching one lists its items (1, 2, ...) and the
+    answers to match them with (A, B, ...): one letter per item is typed, in order."""
+    if q.kind == "numerical":
+        return f"{text}\n\n{ctx.say('type_number', T)}"
+    if q.kind != "matching":
+        return f"{text}\n\n{ctx.say('type_answer', T)}"
+    items = "\n".join(f"{n}. {p}" for n, p in enumerate(q.accepted, start=1))
+    letters = "\n".join(f"{string.ascii_uppercase[i]}. {o}" for i, o in enumerate(q.options))
+    example = string.ascii_uppercase[: len(q.accepted)][::-1]
+    return f"{text}\n\n{items}\n\n{letters}\n\n{ctx.say('type_letters', T, example=example)}"
 
 
 async def summary(ctx: Ctx[Needs], session: QuizSession) -> Reply:
