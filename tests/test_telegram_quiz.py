@@ -271,3 +271,50 @@ async def test_a_summary_without_mistakes_says_nothing_comes_back(bot):
     after = await answer(bot, True)
     [summary] = [m for m in after if m.get("text", "").startswith("测验结束")]
     assert "答错" not in summary["text"]
+
+
+MOODLE_MATCHING = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+  <question type="matching">
+    <name><text>verb-types-tg</text></name>
+    <questiontext format="html"><text><![CDATA[<p>把能愿动词与条款类型对应起来。</p>]]></text>
+    </questiontext>
+    <generalfeedback><text>要求用“应”，允许用“可”，能力用“能”。</text></generalfeedback>
+    <subquestion><text>应</text><answer><text>要求</text></answer></subquestion>
+    <subquestion><text>可</text><answer><text>允许</text></answer></subquestion>
+    <subquestion><text>能</text><answer><text>能力</text></answer></subquestion>
+    <tags><tag><text>competency:drafting</text></tag><tag><text>level:1</text></tag>
+      <tag><text>bloom:remember</text></tag><tag><text>source:drafting_rules.md</text></tag>
+    </tags>
+  </question>
+  <question type="essay"><name><text>why-consensus</text></name>
+    <questiontext><text>为什么要协商一致？</text></questiontext></question>
+</quiz>
+"""
+
+
+async def test_a_moodle_matching_question_is_asked_as_text_and_answered_once(bot):
+    await bot.enrol(INSTRUCTOR, "instructor")
+    data = MOODLE_MATCHING.encode()
+    bot.api.add_file("f-xml", data)
+    bot.api.document(INSTRUCTOR, "f-xml", "stages.xml", len(data))
+    await until(lambda: bot.api.sent(INSTRUCTOR))
+    await bot.api.wait_idle(quiet=0.6)
+    [summary] = bot.api.sent(INSTRUCTOR)
+    assert "第 2 题“why-consensus”：不支持 essay 题型" in summary["text"]
+    records = bot.core.services.records
+    for q in await records.items("published"):  # only the imported question is left to ask
+        if q.id != "verb-types-tg":
+            await records.set_item_status(q.id, "retired")
+
+    [asked] = [m for m in await bot.say(ANN, "/quiz 1") if "对应起来" in (m.get("text") or "")]
+    assert (
+        "1. 应\n2. 可\n3. 能" in asked["text"] and "请按顺序为每一项输入对应的字母" in asked["text"]
+    )
+    assert not [c for c in bot.api.calls if c.method == "sendPoll"]  # text, not a poll
+    item = await records.item("verb-types-tg")
+    letters = "".join("ABC"[i] for i in item.answer)
+    replies = await bot.say(ANN, letters)
+    assert any("✅" in (m.get("text") or "") for m in replies)
+    [attempt] = await records.attempts_of(ANN)
+    assert attempt.correct and (await records.mastery(ANN))["drafting"].attempts == 1
