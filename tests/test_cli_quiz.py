@@ -117,3 +117,28 @@ def test_an_untagged_draft_is_not_published_from_the_command_line(tmp_path: Path
     assert refused.stderr.rstrip().endswith("no competency")
     [row] = [r for r in run_cli(["questions", "list"], home).stdout.splitlines() if "bank" in r]
     assert "draft" in row
+
+
+def test_a_moodle_xml_export_imports_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    xml = tmp_path / "moodle.xml"
+    xml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n'
+        '<question type="numerical"><name><text>fdis-weeks</text></name>\n'
+        "<questiontext><text>FDIS 投票持续几周？</text></questiontext>\n"
+        '<answer fraction="100"><text>8</text><tolerance>0</tolerance></answer>\n'
+        "<tags><tag><text>competency:iso-iec-process</text></tag><tag><text>level:1</text>"
+        "</tag><tag><text>bloom:remember</text></tag><tag><text>source:iso_iec_stages.md"
+        "</text></tag></tags></question>\n"
+        '<question type="description"><name><text>intro</text></name>\n'
+        "<questiontext><text>先读第 5 章。</text></questiontext></question>\n</quiz>\n",
+        encoding="utf-8",
+    )
+    imported = run_cli(["questions", "import", str(xml)], home)
+    assert imported.returncode == 1
+    assert "moodle.xml: 1 added, 0 updated, 1 rejected" in imported.stdout
+    assert "moodle.xml:7: question 2 'intro': description questions are not supported" in (
+        imported.stderr
+    )
+    [row] = [r for r in run_cli(["questions", "list"], home).stdout.splitlines() if "fdis" in r]
+    assert row.startswith("fdis-weeks") and "published" in row
