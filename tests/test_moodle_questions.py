@@ -158,7 +158,20 @@ def test_a_file_without_tags_imports_as_untagged_drafts(tmp_path: Path):
     report = load(tmp_path, f"<quiz>{category}{plain}</quiz>", "题库.xml")
     [q] = report.questions
     assert report.errors == [] and q.status == "draft" and q.competencies == ()
-    assert (q.lang, q.level, q.id) == ("zh", 0, "题库-001")  # a Chinese name is no id
+    assert (q.lang, q.level, q.id) == ("zh", 0, "未标注-1")  # the name, Chinese kept
+
+
+def test_ids_come_from_idnumber_else_the_name_else_the_position(tmp_path: Path):
+    body = answer(100, "true")
+    given = question("truefalse", "Q1", "A.", f"<idnumber>k5-001</idnumber>{body}")
+    named = question("truefalse", "Q2 Drafting verbs (Part 2)", "B.", body)
+    long = question("truefalse", "第二部分 " + "起草规则" * 10, "C.", body)
+    nameless = question("truefalse", "", "D.", body)
+    report = load(tmp_path, f"<quiz>{given}{named}{long}{nameless}</quiz>", "export-1412.xml")
+    ids = [q.id for q in report.questions]
+    assert ids[:2] == ["k5-001", "q2-drafting-verbs-part-2"]
+    assert ids[2].startswith("第二部分-起草规则") and len(ids[2].encode()) <= 40
+    assert ids[3] == "export-1412-004"
 
 
 def test_a_repeated_name_is_refused_the_second_time(tmp_path: Path):

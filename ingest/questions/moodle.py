@@ -8,8 +8,10 @@ A `category` pseudo-question sets the category of the questions after it. descri
 and every other type are reported with their number and name; the rest of the file imports.
 
 Question text and feedback in HTML become plain text. `<idnumber>` is the id when given, else
-the name when it is a short plain id (`k5-001`), else `<file name>-<position>`. A name used
-twice in one file is refused the second time. `<generalfeedback>` becomes the explanation (cut
+the name made an id (`Q1 Drafting verbs` -> `q1-drafting-verbs`, Chinese kept; a long one cut
+and told apart by a hash): the same on a re-export, whose file name and order change. A
+question without a name gets `<file name>-<position>`. A name used twice in one file is
+refused the second time. `<generalfeedback>` becomes the explanation (cut
 at a sentence end past 200 characters, kept whole in the feedback); per-answer feedback goes
 to the feedback.
 
@@ -28,6 +30,7 @@ expansion "bombs", external entities reading local files) is refused whole befor
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -41,7 +44,7 @@ from knowledge.learning.typed_answers import matching_fields
 SUPPORTED = ("multichoice", "truefalse", "shortanswer", "numerical", "matching")
 TAGS = {"competency": "competencies", "competencies": "competencies", "level": "level"}
 TAGS |= {k: k for k in ("bloom", "source", "lang", "status", "clause")}
-_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+ID_BYTES = 40  # quiz buttons carry the id in 64 bytes of callback data
 
 
 def parse_moodle(text: str, path: Path) -> list[Entry]:
@@ -101,6 +104,17 @@ def _numbered_id(path: Path, number: int) -> str:
     return f"{slug}-{number:03d}"
 
 
+def _name_id(name: str) -> str:
+    """A question's name as an id: lower case, runs of other characters as one hyphen."""
+    slug = re.sub(r"[^\w.]+", "-", name.lower()).strip("-_.")
+    if len(slug.encode()) <= ID_BYTES:
+        return slug
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    while len(slug.encode()) > ID_BYTES - 9:
+        slug = slug[:-1]
+    return f"{slug.rstrip('-_.')}-{digest}"
+
+
 def _refusal(kind: str, number: int, name: str, names: dict[str, int]) -> Problem | None:
     if kind not in SUPPORTED:
         text = f"question {number} {name!r}: {kind or 'untyped'} questions are not supported"
@@ -114,8 +128,10 @@ def _refusal(kind: str, number: int, name: str, names: dict[str, int]) -> Proble
 def _fields(q: ET.Element, kind: str, category: str, fallback: str) -> dict[str, object]:
     name = " ".join(_text(q.find("name")).split())
     ident = _text(q.find("idnumber")).strip()
-    plain = name if _PLAIN_ID.fullmatch(name) else fallback
-    fields: dict[str, object] = {"id": ident or plain, "stem": _html(q.find("questiontext"))}
+    fields: dict[str, object] = {
+        "id": ident or _name_id(name) or fallback,
+        "stem": _html(q.find("questiontext")),
+    }
     fields.update(_answers(q, kind))
     general = _html(q.find("generalfeedback"))
     if len(general) > EXPLANATION_CHARS:
