@@ -54,3 +54,14 @@ def test_both_charts_render_names_and_titles_with_no_missing_glyph(lang):
     level_ticks = _labels(progress)[: len(MODEL.levels)]
     assert level_ticks[1] == ("2 理解" if lang == "zh" else "2 Understand")
     assert all(p.startswith(PNG) and len(p) > 5000 for p in pictures)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_heat_map_title_counts_the_whole_cohort(lang):
+    leaf = MODEL.leaves()[0].id
+    many = [(f"t{n}", {leaf: n / 50}) for n in range(90)]  # more than one chart holds
+    big = charts.heatmap_figure(MODEL, many, lang).axes[0].get_title()
+    small = charts.heatmap_figure(MODEL, many[:3], lang).axes[0].get_title()
+    assert "40" in big and "90" in big  # the 40 most behind, of all 90
+    assert "3" in small and "40" not in small  # everyone fits: "all 3"
+    assert ("全部" if lang == "zh" else "all") in small

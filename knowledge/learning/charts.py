@@ -45,6 +45,7 @@ LABELS = {  # (zh, en)
         "离目标的差距：最落后的 {shown}/{total} 名学员",
         "Gap to target: the {shown} of {total} trainees most behind",
     ),
+    "heat_all": ("离目标的差距：全部 {total} 名学员", "Gap to target: all {total} trainees"),
 }
 
 
@@ -174,6 +175,7 @@ def heatmap_figure(
                       rotation=35, ha="right", fontsize="small")  # fmt: skip
         names = [name.strip() or f"{n}" for n, (name, _) in enumerate(shown, 1)]
         ax.set_yticks(range(len(shown)), names, fontsize="small")
-        ax.set_title(_say("heat", lang, shown=len(shown), total=len(rows)), fontsize="medium")
+        key = "heat" if len(shown) < len(rows) else "heat_all"
+        ax.set_title(_say(key, lang, shown=len(shown), total=len(rows)), fontsize="medium")
         figure.tight_layout()
         return figure

@@ -59,8 +59,9 @@ class CohortReport:
     flagged: list[FlaggedItem]  # worst first
     ranking: list[TraineeGap] = field(repr=False)  # every trainee, most behind first
 
-    def heat_rows(self, limit: int = 40) -> list[tuple[str, dict[str, float]]]:
-        """(label, gaps) of the trainees most behind, for `charts.heatmap_png`."""
+    def heat_rows(self, limit: int | None = None) -> list[tuple[str, dict[str, float]]]:
+        """(label, gaps) of the trainees, most behind first, for `charts.heatmap_png` (which
+        draws the ones furthest behind and says of how many)."""
         return [(_label(t), t.gaps) for t in self.ranking[:limit]]
 
 

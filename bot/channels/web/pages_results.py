@@ -90,7 +90,7 @@ async def heatmap(request: web.Request) -> web.StreamResponse:
     report = await cohort_report(services.records, services.model, chosen[0])
     from knowledge.learning import charts  # matplotlib: loaded when a chart is drawn
 
-    lang, rows = lang_of(request), report.heat_rows(limit=len(report.ranking))
+    lang, rows = lang_of(request), report.heat_rows()
 
     def draw() -> bytes:  # the chart keeps the MAX_ROWS most behind, and says of how many
         return charts.svg(charts.heatmap_figure(services.model, rows, lang))
