@@ -154,10 +154,16 @@ def _short_lang(ctx: Ctx[Needs], text: str) -> Lang | None:
     return ctx.lang if very_short(text) and not has_cjk(text) else None
 
 
-async def _serve_canonical(ctx: Ctx[Needs], canonical: Canonical) -> Reply:
-    lang = detect_lang(ctx.event.text)
+def canonical_text(canonical: Canonical, lang: Lang) -> str:
+    """A canonical answer as a trainee reads it: the answer, then who wrote it and when (the
+    console's preview shows this too)."""
     date = canonical.created_at.date().isoformat()
     by = say("canonical_by", lang, author=canonical.author_name, date=date)
+    return f"{canonical.answer}\n\n{by}"
+
+
+async def _serve_canonical(ctx: Ctx[Needs], canonical: Canonical) -> Reply:
+    lang = detect_lang(ctx.event.text)
     qid = await ctx.services.records.log_question(
         user_id=ctx.user.id,
         chat_id=ctx.event.chat_id or ctx.user.id,
@@ -169,7 +175,7 @@ async def _serve_canonical(ctx: Ctx[Needs], canonical: Canonical) -> Reply:
         canonical_id=canonical.id,
     )
     markup = _answer_buttons(ctx, qid, has_sources=False)
-    return Reply(f"{canonical.answer}\n\n{by}", lang=lang, kind="canonical", buttons=markup)
+    return Reply(canonical_text(canonical, lang), lang=lang, kind="canonical", buttons=markup)
 
 
 def _answer_buttons(ctx: Ctx[Needs], qid: int, has_sources: bool) -> tuple[tuple[Button, ...], ...]:

@@ -81,6 +81,23 @@ class CanonicalIndex:
         with self._lock:
             self._items = [*self._items, entry]
 
+    def replace(self, canonical: Canonical) -> None:
+        """Serve a reworded canonical answer in place of the one of its id (or after the
+        others, if it wasn't served)."""
+        entry = self._entry(canonical)
+        with self._lock:
+            ids = [item[0].id for item in self._items]
+            if canonical.id in ids:
+                at = ids.index(canonical.id)
+                self._items = [*self._items[:at], entry, *self._items[at + 1 :]]
+            else:
+                self._items = [*self._items, entry]
+
+    def remove(self, canonical_id: int) -> None:
+        """Stop serving a canonical answer."""
+        with self._lock:
+            self._items = [item for item in self._items if item[0].id != canonical_id]
+
     def match(self, question: str) -> Canonical | None:
         """The newest canonical answer whose question this one paraphrases, if any."""
         items = self._items

@@ -165,8 +165,10 @@ class QuestionLog(StoreBase):
         return row.record()
 
     async def canonicals(self) -> list[Canonical]:
+        """The canonical answers in force (not retired), oldest first: what is served."""
+        query = select(CanonicalRow).where(CanonicalRow.retired_at.is_(None))
         async with self._sessions() as s:
-            rows = await s.scalars(select(CanonicalRow).order_by(CanonicalRow.id))
+            rows = await s.scalars(query.order_by(CanonicalRow.id))
             return [row.record() for row in rows]
 
     async def claim_update(self, update_id: int) -> bool:

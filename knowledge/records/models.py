@@ -36,6 +36,7 @@ class Canonical:
     source_question_id: int | None
     created_at: datetime
     standalone: str | None = None  # the question without the asker's details, if written
+    retired_at: datetime | None = None  # no longer served (kept in the records), migration 0007
 
 
 @dataclass(frozen=True)

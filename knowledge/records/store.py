@@ -24,6 +24,7 @@ from knowledge.people import (
     validate,
 )
 
+from .canon import CanonicalRecords
 from .engine import MEMORY, changed, connect
 from .inflight import InFlightRecords
 from .log import QuestionLog
@@ -35,7 +36,9 @@ from .web import WebRecords
 USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"})
 
 
-class Records(QuestionLog, QuizRecords, ReportingMixin, WebRecords, InFlightRecords):
+class Records(
+    QuestionLog, CanonicalRecords, QuizRecords, ReportingMixin, WebRecords, InFlightRecords
+):
     """Async access to the records database; open with `await Records.open(url)`."""
 
     @classmethod

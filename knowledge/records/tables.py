@@ -140,11 +140,12 @@ class CanonicalRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     standalone: Mapped[str | None] = mapped_column(Text)  # migration 0003
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # migration 0007
 
     def record(self) -> Canonical:
         return Canonical(
             self.id, self.question, self.lang, self.answer, self.author_id, self.author_name,
-            self.source_question_id, self.created_at, self.standalone,
+            self.source_question_id, self.created_at, self.standalone, self.retired_at,
         )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from bot.channels.web import (
     auth,
     pages_admin,
     pages_answer,
+    pages_canonical,
     pages_feedback,
     pages_materials,
     pages_model,
@@ -60,8 +61,8 @@ def make_app(core: ChatCore, options: WebOptions) -> web.Application:
     app[CONSOLE] = Console(core, options, throttle)
     app.router.add_get("/", _home)
     app.router.add_static("/static", HERE / "static")
-    pages = (pages_materials, pages_answer, pages_feedback, pages_questions, pages_admin,
-             pages_results, pages_trainee, pages_model)  # fmt: skip
+    pages = (pages_materials, pages_answer, pages_feedback, pages_canonical, pages_questions,
+             pages_admin, pages_results, pages_trainee, pages_model)  # fmt: skip
     for module in (auth, *pages):
         module.add_routes(app.router)
     return app

@@ -39,9 +39,8 @@ async def answer(request: web.Request) -> web.StreamResponse:
     if notices:
         told = [await deliver(core, notice) for notice in notices]
         after = "saved_told" if all(told) else "saved_untold"
-    return render(
-        request, "feedback_done.html", key="saved", question=canonical.question, after=after
-    )
+    return render(request, "feedback_done.html", key="saved", question=canonical.question,
+                  after=after, canonical_id=canonical.id)  # fmt: skip
 
 
 @guard("instructor")

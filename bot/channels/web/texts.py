@@ -143,6 +143,58 @@ W: dict[str, tuple[str, str]] = {
         "The answer is stored for the whole question: “{question}”",
     ),
     "empty_answer": ("答案不能为空。", "The answer can't be empty."),
+    "canonical_see": (
+        "可在“标准答案”页查看、修改或预览。",
+        "See, edit or preview it under Canonical answers.",
+    ),
+    # canonical answers
+    "canonical": ("标准答案", "Canonical answers"),
+    "canonical_hint": (
+        "讲师写的标准答案：学员问到这些问题或相近的问法时直接得到它们，不经过检索。",
+        "Instructors' answers, given to these questions and close paraphrases ahead of retrieval.",
+    ),
+    "canonical_search": ("按问题、答案或作者搜索", "Search questions, answers or authors"),
+    "n_canonical": ("共 {n} 条在用", "{n} in force"),
+    "no_canonicals": (
+        "还没有标准答案。在“待改进”页回答问题即可添加。",
+        "No canonical answers yet. Answer a question on the Feedback page to add one.",
+    ),
+    "no_canonical_match": ("没有符合搜索的标准答案。", "No canonical answers match the search."),
+    "canonical_answer_start": ("答案开头", "Answer starts"),
+    "col_author": ("作者", "Author"),
+    "col_date": ("日期", "Date"),
+    "col_served": ("已使用次数", "Times served"),
+    "canonical_edit": ("修改", "Edit"),
+    "canonical_by_line": ("{author} 于 {date} 解答", "Answered by {author} on {date}"),
+    "canonical_edit_hint": (
+        "保存后立即生效：下一个相同或相近的问题就会得到新的答案。作者和日期不变。",
+        "Saved changes are served from the next question on. The author and date stay.",
+    ),
+    "canonical_saved": (
+        "已保存，现在起给出新的答案。",
+        "Saved: the new answer is served from now on.",
+    ),
+    "canonical_empty": ("问题和答案都不能为空。", "The question and the answer can't be empty."),
+    "canonical_preview": ("学员看到的样子", "As a trainee sees it"),
+    "canonical_preview_hint": (
+        "机器人按提问的语言写署名行，下面是两种语言的样子。",
+        "The bot writes the author line in the question's language; here it is in both.",
+    ),
+    "preview_zh": ("用中文提问时", "Asked in Chinese"),
+    "preview_en": ("用英文提问时", "Asked in English"),
+    "no_canonical": (
+        "没有这条标准答案（可能已停用）。",
+        "No such canonical answer (it may have been retired).",
+    ),
+    "canonical_retire_confirm": (
+        "确定停用“{question}”的标准答案吗？停用后这个问题会重新由资料检索回答；记录会保留。",
+        "Retire the answer to “{question}”? The question goes back to being answered from the "
+        "materials; the records keep it.",
+    ),
+    "canonical_retired": (
+        "已停用“{question}”的标准答案，这个问题重新由资料检索回答。",
+        "Retired the answer to “{question}”: it is answered from the materials again.",
+    ),
     # people and invites
     "invites": ("邀请", "Invites"),
     "col_name": ("姓名", "Name"),

@@ -1,0 +1,62 @@
+"""Canonical answers as instructors keep them: each with how often it was served, edited in
+place, retired (kept in the records, no longer served)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from .engine import StoreBase, changed
+from .models import Canonical
+from .tables import CanonicalRow, QuestionRow, utcnow
+
+
+class CanonicalRecords(StoreBase):
+    async def canonical(self, canonical_id: int) -> Canonical | None:
+        """One canonical answer, retired or not."""
+        async with self._sessions() as s:
+            row = await s.get(CanonicalRow, canonical_id)
+            return row.record() if row else None
+
+    async def canonicals_served(self) -> list[tuple[Canonical, int]]:
+        """The canonical answers in force, newest first, each with how many logged questions
+        it answered (a forgotten asker's questions are no longer counted)."""
+        served = (
+            select(QuestionRow.canonical_id, func.count().label("n"))
+            .where(QuestionRow.canonical_id.is_not(None))
+            .group_by(QuestionRow.canonical_id)
+            .subquery()
+        )
+        query = (
+            select(CanonicalRow, func.coalesce(served.c.n, 0))
+            .outerjoin(served, served.c.canonical_id == CanonicalRow.id)
+            .where(CanonicalRow.retired_at.is_(None))
+            .order_by(CanonicalRow.created_at.desc(), CanonicalRow.id.desc())
+        )
+        async with self._sessions() as s:
+            return [(row.record(), int(n)) for row, n in await s.execute(query)]
+
+    async def edit_canonical(
+        self, canonical_id: int, *, question: str, answer: str
+    ) -> Canonical | None:
+        """New wording of a canonical answer in force (its author and date stay); None if there
+        is no such answer or it was retired. A reworded question is the instructor's own, so it
+        is also what stays if the asker is forgotten."""
+        async with self._sessions.begin() as s:
+            row = await s.get(CanonicalRow, canonical_id)
+            if row is None or row.retired_at is not None:
+                return None
+            if question != row.question:
+                row.standalone = question
+            row.question, row.answer = question, answer
+            return row.record()
+
+    async def retire_canonical(self, canonical_id: int) -> bool:
+        """Stop serving a canonical answer, keeping it in the records; False if there is no such
+        answer in force."""
+        query = (
+            update(CanonicalRow)
+            .where(CanonicalRow.id == canonical_id, CanonicalRow.retired_at.is_(None))
+            .values(retired_at=utcnow())
+        )
+        async with self._sessions.begin() as s:
+            return changed(await s.execute(query)) > 0
