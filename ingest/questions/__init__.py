@@ -196,28 +196,40 @@ def _collect(
     pack_docs: set[str] | None,
     default_status: str,
 ) -> ImportReport:
-    from ingest.questions.yaml_format import build_question
-
     report = ImportReport()
     seen: dict[str, int] = {}
     for entry in entries:
-        found = [entry.error] if entry.error else []
+        q, found = None, [entry.error] if entry.error else []
         if not found:
-            try:
-                q = build_question(_resolve_category(entry.fields, competencies), default_status)
-            except ValueError as e:
-                found = [invalid(e)]
-            else:
-                found = problems(q, competencies, pack_docs)
-                if not found and q.id in seen:
-                    text = f"duplicate id {q.id!r} (first at line {seen[q.id]})"
-                    found = [problem("duplicate_id", text, id=cut(q.id), first=seen[q.id])]
-        if found:
+            fields = _resolve_category(entry.fields, competencies)
+            q, found = checked(fields, competencies, pack_docs, default_status)
+            if q is not None and not found and q.id in seen:
+                text = f"duplicate id {q.id!r} (first at line {seen[q.id]})"
+                found = [problem("duplicate_id", text, id=cut(q.id), first=seen[q.id])]
+        if found or q is None:
             report.errors.append(BadQuestion(file, entry.line, tuple(found)))
         else:
             seen[q.id] = entry.line
             report.questions.append(q)
     return report
+
+
+def checked(
+    fields: dict[str, object],
+    competencies: set[str] | None = None,
+    pack_docs: set[str] | None = None,
+    default_status: str = "published",
+) -> tuple[Question | None, list[Problem]]:
+    """One question's raw fields as every import checks them: the question (None when the
+    fields can't make one) and its problems (empty when it may go into the bank). The
+    console's question editor checks its form with this too."""
+    from ingest.questions.yaml_format import build_question
+
+    try:
+        q = build_question(fields, default_status)
+    except ValueError as e:
+        return None, [invalid(e)]
+    return q, problems(q, competencies, pack_docs)
 
 
 def _resolve_category(fields: dict[str, object], known: set[str] | None) -> dict[str, object]:
