@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -71,3 +72,16 @@ def test_a_question_about_another_number_is_another_question() -> None:
     assert index.match("GB/T 1.1—2020的第6章讲什么？") is None
     asked = ["2023年发布了多少项团体标准？", "2022年发布了多少项团体标准？"]
     assert group_paraphrases(BundledE5(), asked) == [[0], [1]]
+
+
+def test_a_reworded_answer_is_served_in_place_and_a_retired_one_no_longer() -> None:
+    index = CanonicalIndex(BundledE5())
+    index.load([canonical(1, "ISO标准制定有几个阶段？"), canonical(2, "What is a group standard?")])
+    reworded = replace(canonical(1, "什么是合格评定？"), answer="new answer")
+    index.replace(reworded)
+    assert index.match("ISO标准制定有几个阶段？") is None  # the old wording is gone
+    assert index.match("合格评定是什么意思？").answer == "new answer"
+    index.remove(2)
+    assert index.match("What is a group standard?") is None
+    index.replace(canonical(4, "What is a national standard?"))  # not served before: added
+    assert index.match("What's a national standard?").id == 4

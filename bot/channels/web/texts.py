@@ -165,6 +165,8 @@ W: dict[str, tuple[str, str]] = {
     "col_date": ("日期", "Date"),
     "col_served": ("已使用次数", "Times served"),
     "canonical_edit": ("修改", "Edit"),
+    "canonical_edit_title": ("修改标准答案", "Edit the canonical answer"),
+    "col_question": ("问题", "Question"),
     "canonical_by_line": ("{author} 于 {date} 解答", "Answered by {author} on {date}"),
     "canonical_edit_hint": (
         "保存后立即生效：下一个相同或相近的问题就会得到新的答案。作者和日期不变。",
