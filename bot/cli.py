@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     command("materials", cmd_materials, "list loaded documents")
     p = command("remove", cmd_remove, "remove a document by file name")
     p.add_argument("doc")
-    p = command("restore", cmd_restore, "bring back the version a replace superseded")
+    p = command(
+        "restore", cmd_restore, "bring back a removed document, or the version a replace superseded"
+    )
     p.add_argument("doc")
     p = command("ask", cmd_ask, "answer a question (or one per stdin line)")
     p.add_argument("question", nargs="?")

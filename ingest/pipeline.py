@@ -1,7 +1,8 @@
 """The idempotent ingest pipeline: unchanged files are skipped, changed ones replaced atomically
 (keeping the version replaced, which `restore` brings back), or, when the caller asks first,
-reported as a conflict with the document of that name. The bundled course pack's documents are
-replaced, removed or restored by admins (and the command line) only."""
+reported as a conflict with the document of that name. A removed document is kept the same way,
+so `restore` brings it back too. The bundled course pack's documents are replaced, removed or
+restored by admins (and the command line) only."""
 
 from __future__ import annotations
 
@@ -225,6 +226,9 @@ class Ingestor:
             self.store.keep_previous(current)
         self.store.activate(info)
         self.store.drop_other_versions(info.doc_id, keep=version)
+        kept = self.store.previous(info.doc_id)
+        if kept is not None and kept.version == version:  # removed, then loaded again as it was
+            self.store.drop_previous(info.doc_id)
         return info
 
     def find(self, doc: str) -> DocumentInfo | None:
@@ -232,23 +236,25 @@ class Ingestor:
         return self.store.document(doc_id_for(display_name(doc))) or self.store.document(doc)
 
     def remove(self, doc: str, loader: Loader = CLI) -> DocumentInfo:
-        """Retire a document by file name (or id): it is never retrieved again (nor is the
-        version it superseded kept)."""
+        """Retire a document by file name (or id): it is not retrieved again, but it is kept
+        as the document's previous version (in place of the one a replace superseded), so
+        `restore` brings it back."""
         match = self.find(doc)
         if match is None:
             raise UnknownDocument(doc)
         if not loader.admin and match.doc in self.protected:
             raise PackDocument(match.doc)
+        self.store.keep_previous(match)  # first: a crash after it loses nothing
         self.store.deactivate(match.doc_id)
         self.store.drop_other_versions(match.doc_id, keep=None)
-        self.store.drop_previous(match.doc_id)
         self.on_change()
         return match
 
     def restore(self, doc: str, loader: Loader = CLI) -> tuple[DocumentInfo, DocumentInfo | None]:
-        """Make the version the last replace of `doc` (file name or id) superseded the active
-        one again; the version it displaces is kept in its place, so a restore is undone by
-        another. The (restored, displaced) entries."""
+        """Make the version the last replace of `doc` (file name or id) superseded, or the
+        version a removal retired, the active one again; the version it displaces is kept in
+        its place, so a restore is undone by another. The (restored, displaced) entries;
+        displaced is None when the document had been removed."""
         doc_id = doc if self.store.previous(doc) else doc_id_for(display_name(doc))
         kept = self.store.previous(doc_id)
         if kept is None:

@@ -368,7 +368,9 @@ def test_a_too_long_line_on_stdin_does_not_stop_the_next_questions(library: Libr
 # --- remove ------------------------------------------------------------------------------
 
 
-def test_remove_retires_a_document_and_unknown_names_fail(library: Library, tmp_path: Path) -> None:
+def test_remove_retires_a_document_restore_brings_it_back_unknown_names_fail(
+    library: Library, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     shutil.copytree(library.home, home)  # the shared home stays as it is
 
@@ -376,8 +378,10 @@ def test_remove_retires_a_document_and_unknown_names_fail(library: Library, tmp_
     materials = run_cli(["materials"], home)
     asked = run_cli(["ask", "--json", MASCOT_QUESTION], home)
     unknown = run_cli(["remove", "missing.md"], home)
+    restored = run_cli(["restore", "notes.txt"], home)  # a removal is undone by a restore
+    again = run_cli(["ask", "--json", MASCOT_QUESTION], home)
 
-    assert_clean(removed, materials, asked, unknown)
+    assert_clean(removed, materials, asked, unknown, restored, again)
     assert removed.returncode == 0, removed.stderr
     assert removed.stdout.strip() == "removed: notes.txt — notes (1 chunks)"
     assert sorted(listed(materials.stdout)) == ["lab_en.md", "quality_zh.md"]
@@ -388,6 +392,10 @@ def test_remove_retires_a_document_and_unknown_names_fail(library: Library, tmp_
     assert unknown.stdout == ""
     [error] = unknown.stderr.strip().splitlines()
     assert error.startswith("error: ") and "missing.md" in error
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.startswith("restored: notes.txt — notes (1 chunks, loaded 20")
+    [answer] = json_lines(again)
+    assert "notes.txt" in cited_docs(answer) and "Copperfox" in answer["answer"], answer
 
 
 def test_restore_brings_back_the_version_a_reingest_replaced(tmp_path: Path) -> None:

@@ -415,7 +415,7 @@ def test_a_replace_keeps_the_version_it_superseded_and_restore_swaps_them(make_a
     assert "45 days" in search(app, "How often is the torque wrench calibrated?")[0].chunk.text
 
 
-def test_one_previous_version_is_kept_and_removing_drops_it(make_app, tmp_path):
+def test_one_previous_version_is_kept_and_removing_keeps_the_removed_one(make_app, tmp_path):
     from knowledge.answering.store import _PREVIOUS_CHUNKS
     from knowledge.errors import NoPreviousVersion
 
@@ -433,9 +433,31 @@ def test_one_previous_version_is_kept_and_removing_drops_it(make_app, tmp_path):
 
     app.ingestor.remove("handbook.md")
 
-    assert app.store.previous(doc.doc_id) is None and previous.count() == 0
+    # the removed version (30 days) is what is kept now, in place of the replaced one
+    assert app.store.documents() == [] and app.store.previous(doc.doc_id) == doc
+    assert {m["version"] for m in previous.get()["metadatas"]} == {doc.version}
+    assert all(p.chunk.doc != "handbook.md" for p in search(app, "torque wrench calibration"))
+
+    restored, displaced = app.ingestor.restore("handbook.md")
+
+    assert (restored, displaced) == (doc, None)
+    assert app.store.documents() == [doc] and app.store.previous(doc.doc_id) is None
+    assert previous.count() == 0
+    assert "30 days" in search(app, "How often is the torque wrench calibrated?")[0].chunk.text
     with pytest.raises(NoPreviousVersion, match="handbook.md"):
         app.ingestor.restore("handbook.md")
+
+
+def test_a_removed_document_loaded_again_as_it_was_keeps_nothing_to_restore(make_app, tmp_path):
+    handbook = write(tmp_path / "handbook.md", HANDBOOK_V1)
+    app = make_app()
+    [loaded] = [r.doc for r in app.ingestor.ingest([handbook]).results]
+    app.ingestor.remove("handbook.md")
+    assert loaded and app.store.previous(loaded.doc_id) is not None
+
+    assert [r.status for r in app.ingestor.ingest([handbook]).results] == ["added"]
+    assert app.store.previous(loaded.doc_id) is None  # the same version: nothing to swap
+    assert "90 days" in search(app, "How often is the torque wrench calibrated?")[0].chunk.text
 
 
 def test_asking_first_reports_a_conflict_and_changes_nothing(make_app, tmp_path):
@@ -480,6 +502,10 @@ def test_course_pack_documents_are_replaced_removed_and_restored_by_admins_only(
     assert "90 days" in search(app, "torque wrench calibration")[0].chunk.text
     app.ingestor.remove("handbook.md", admin)
     assert app.store.documents() == []
+    with pytest.raises(PackDocument):  # a removed pack document, too, comes back by an admin
+        app.ingestor.restore("handbook.md", instructor)
+    app.ingestor.restore("handbook.md", admin)
+    assert "90 days" in search(app, "torque wrench calibration")[0].chunk.text
 
 
 def test_pending_uploads_are_each_persons_expire_and_are_bounded(tmp_path):

@@ -1,6 +1,6 @@
 """Materials that are not lost, in Telegram: who loaded each document and when, a question
 before a different file replaces one of the same name, the course pack's documents changed
-by admins only, and the replaced version restored."""
+by admins only, and the replaced version or the removed document restored."""
 
 from __future__ import annotations
 
@@ -183,5 +183,57 @@ async def test_only_an_admin_replaces_removes_or_restores_a_course_pack_document
     assert "只有管理员" in no["text"]
     [restored] = await bot.say(ADMIN, "/restore drafting_rules.md")
     assert f"，{pack_passages} 段，由服务器命令行于" in restored["text"]
+    [listing] = await bot.say(INSTRUCTOR, "/materials")
+    assert passages_of(listing, "drafting_rules.md") == pack_passages
+
+
+async def test_a_removed_document_is_listed_to_restore_and_restore_brings_it_back(bot):
+    await upload(bot, INSTRUCTOR, "notes.md", NOTES_LI)
+    [listing] = await bot.say(INSTRUCTOR, "/materials")
+    [remove] = [d for label, d in labels(listing) if "notes.md" in label]
+    [confirm] = await bot.press(INSTRUCTOR, listing, remove)
+    [(_, yes), _] = labels(confirm)
+    await bot.press(INSTRUCTOR, confirm, yes)
+    removed = bot.api.messages[(INSTRUCTOR, confirm["message_id"])]
+    assert removed["text"] == (
+        "已移除《实训笔记》，以后不会再被检索到。用 /restore notes.md 可以恢复。"
+    )
+    [answer] = await bot.say(ANN, "学员在第几周提交企业标准草案？")
+    assert "实训笔记" not in answer["plain_text"]
+
+    [pick] = await bot.say(BOB, "/restore")  # the removed document, marked, to tap
+    assert pick["text"] == (
+        "Usage: /restore FILE. Documents with an earlier version kept, or removed:"
+    )
+    [(label, data)] = labels(pick)
+    assert label == "↩ notes.md (removed)" and data.startswith("rst:")
+    [restored] = await bot.press(BOB, pick, data)
+    assert re.fullmatch(
+        r"Restored the removed notes\.md: “实训笔记”, 1 passages, loaded by user8001, "
+        r"20[\d: -]+\.",
+        restored["text"],
+    ), restored["text"]
+    [answer] = await bot.say(ANN, "学员在第几周提交企业标准草案？")
+    assert "第六周" in answer["plain_text"] and "实训笔记" in answer["plain_text"]
+    [listing] = await bot.say(INSTRUCTOR, "/materials")
+    assert "实训笔记 — notes.md" in listing["text"]
+    [none] = await bot.say(INSTRUCTOR, "/restore")
+    assert none["text"] == "用法：/restore 文件名。目前没有可恢复的旧版或已移除的资料。"
+
+
+async def test_a_removed_course_pack_document_is_restored_by_an_admin_only(bot):
+    [listing] = await bot.say(ADMIN, "/materials")
+    pack_passages = passages_of(listing, "drafting_rules.md")
+    [remove] = [d for label, d in labels(listing) if "drafting_rules.md" in label]
+    [confirm] = await bot.press(ADMIN, listing, remove)
+    [(_, yes), _] = labels(confirm)
+    await bot.press(ADMIN, confirm, yes)
+    [empty] = await bot.say(INSTRUCTOR, "/materials")
+    assert "drafting_rules.md" not in empty["text"]
+
+    [no] = await bot.say(INSTRUCTOR, "/restore drafting_rules.md")
+    assert no["text"] == "drafting_rules.md 属于随附的课程资料包，只有管理员可以替换、移除或恢复。"
+    [restored] = await bot.say(ADMIN, "/restore drafting_rules.md")
+    assert restored["text"].startswith("已恢复已移除的 drafting_rules.md：")
     [listing] = await bot.say(INSTRUCTOR, "/materials")
     assert passages_of(listing, "drafting_rules.md") == pack_passages

@@ -1,5 +1,6 @@
 """Instructors' materials: uploads with progress, the list, removing a document, asking before
-a different file replaces one of the same name, and restoring the version a replace superseded.
+a different file replaces one of the same name, and restoring the version a replace superseded
+or a document that was removed.
 
 An upload whose name is loaded with other content is held (`Ingestor.pending`, under the data
 directory) and the instructor asked: "Replace" loads it, "Cancel" drops it. The bundled course
@@ -140,15 +141,20 @@ T = {
         "Restored the previous version of {doc}: “{title}”, {chunks} passages, loaded by "
         "{by}, {at}.",
     ),
+    "restored_removed": (
+        "已恢复已移除的 {doc}：《{title}》，{chunks} 段，由{by}于 {at} 加载。",
+        "Restored the removed {doc}: “{title}”, {chunks} passages, loaded by {by}, {at}.",
+    ),
     "no_previous": ("{doc} 没有可恢复的旧版。", "{doc} has no earlier version to restore."),
     "restore_usage": (
-        "用法：/restore 文件名。有旧版可恢复的资料：",
-        "Usage: /restore FILE. Documents with an earlier version kept:",
+        "用法：/restore 文件名。有旧版可恢复或已移除的资料：",
+        "Usage: /restore FILE. Documents with an earlier version kept, or removed:",
     ),
     "restore_none": (
-        "用法：/restore 文件名。目前没有可恢复的旧版。",
-        "Usage: /restore FILE. No document has an earlier version kept.",
+        "用法：/restore 文件名。目前没有可恢复的旧版或已移除的资料。",
+        "Usage: /restore FILE. No document has an earlier version kept or was removed.",
     ),
+    "removed_mark": ("（已移除）", " (removed)"),
     "added": ("已加入", "Added"),
     "replaced": ("已替换", "Replaced"),
     "unchanged": ("内容未变，无需更新", "Unchanged, nothing to do"),
@@ -169,6 +175,10 @@ T = {
     "removed": (
         "已移除《{title}》，以后不会再被检索到。",
         "Removed “{title}”; it won't be used again.",
+    ),
+    "removed_restore": (
+        "已移除《{title}》，以后不会再被检索到。用 /restore {doc} 可以恢复。",
+        "Removed “{title}”; it won't be used again. /restore {doc} brings it back.",
     ),
 }
 
@@ -406,7 +416,8 @@ async def remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     if doc is None:
         yield ctx.reply(ctx.say("gone"), kind="info", edit=True)
         return
-    yield ctx.reply(ctx.say("removed", T, title=doc.title), kind="info", edit=True)
+    text = ctx.say("removed_restore", T, title=doc.title, doc=doc.doc)
+    yield ctx.reply(text, kind="info", edit=True)
 
 
 async def remove_document(library: Library, doc_id: str, loader: Loader) -> DocumentInfo | None:
@@ -422,14 +433,15 @@ async def remove_document(library: Library, doc_id: str, loader: Loader) -> Docu
 async def restore_document(
     library: Library, doc: str, loader: Loader
 ) -> tuple[DocumentInfo, DocumentInfo | None]:
-    """Bring back the version the last replace of `doc` superseded, one change at a time,
-    off the loop; NoPreviousVersion or PackDocument when it cannot."""
+    """Bring back the version the last replace of `doc` superseded (or the removed document),
+    one change at a time, off the loop; NoPreviousVersion or PackDocument when it cannot."""
     async with library.ingest_lock:
         return await asyncio.to_thread(library.ingestor.restore, doc, loader)
 
 
 async def restore_command(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    """`/restore NAME`; without a name, the documents with an earlier version, to tap."""
+    """`/restore NAME`; without a name, the documents with an earlier version kept and those
+    removed (marked so), to tap."""
     name = " ".join(ctx.event.args).strip()
     if name:
         yield await _restore(ctx, name)
@@ -439,7 +451,12 @@ async def restore_command(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     if not kept:
         yield ctx.reply(ctx.say("restore_none", T), kind="info")
         return
-    rows = [[(f"↩ {d.doc[:40]}", press("rst", d.doc_id))] for d in kept]
+    active = {d.doc_id for d in await asyncio.to_thread(store.documents)}
+    mark = ctx.say("removed_mark", T)
+    rows = [
+        [(f"↩ {d.doc[:40]}{'' if d.doc_id in active else mark}", press("rst", d.doc_id))]
+        for d in kept
+    ]
     yield ctx.reply(ctx.say("restore_usage", T), kind="info", buttons=buttons(*rows))
 
 
@@ -449,13 +466,14 @@ async def restore_pressed(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
 
 async def _restore(ctx: Ctx[Needs], doc: str) -> Reply:
     try:
-        restored, _ = await restore_document(ctx.services, doc, loader_of(ctx.user))
+        restored, displaced = await restore_document(ctx.services, doc, loader_of(ctx.user))
     except NoPreviousVersion as missing:
         return ctx.reply(ctx.say("no_previous", T, doc=missing.doc), kind="error")
     except PackDocument as refused:
         return ctx.reply(ctx.say("pack_only_admin", T, doc=refused.doc), kind="error")
     text = ctx.say(
-        "restored", T, doc=restored.doc, title=restored.title, chunks=restored.chunks,
+        "restored" if displaced else "restored_removed", T, doc=restored.doc,
+        title=restored.title, chunks=restored.chunks,
         by=loaded_by(restored, ctx.lang), at=loaded_time(ctx, restored),
     )  # fmt: skip
     return ctx.reply(text, kind="info")
