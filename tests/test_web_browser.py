@@ -1,9 +1,9 @@
 """The web console in a real browser: Debian's headless Chromium driven by Playwright.
 
 An instructor signs in through the link `/console` sends, uploads two files, finds them in
-the library, and tries a question, seeing the answer with its sources. Screenshots of each
-page land in the test's temporary folder. Chromium is never downloaded: `.ci/run` installs
-Debian's package, and without it this test fails, saying so."""
+the library, tries a question, seeing the answer with its sources, and edits a question of
+the bank. Screenshots of each page land in the test's temporary folder. Chromium is never
+downloaded: `.ci/run` installs Debian's package, and without it this test fails, saying so."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
+from bot.bootstrap import ensure_bank
 from tests.web_harness import HANDBOOK, LI, web_site
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -63,5 +64,15 @@ async def test_an_instructor_signs_in_uploads_and_tries_an_answer_in_chromium(tm
             await expect(page.locator("#answer .sources").first).to_contain_text("Lab handbook")
             await expect(page.locator("#gate .decision")).to_contain_text("回答")
             await _shot(page, tmp_path, "try")
+
+            await ensure_bank(site.core.services.records, site.core.services.model)
+            await page.click("nav >> text=题库")
+            await page.locator("#bank tbody tr a").first.click()
+            await expect(page.locator("main h1")).to_contain_text("编辑题目")
+            await page.fill("textarea[name=stem]", "浏览器里改过的题干？")
+            await page.click("#save")
+            await expect(page.locator("#saved")).to_contain_text("已保存")
+            await expect(page.locator("textarea[name=stem]")).to_have_value("浏览器里改过的题干？")
+            await _shot(page, tmp_path, "question")
         finally:
             await browser.close()
