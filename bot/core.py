@@ -22,6 +22,7 @@ from typing import Literal, TypeVar
 from bot.events import Incoming, Out, QuizPrompt, Reply
 from bot.flows import Ctx, Flow, Route
 from bot.flows.registry import FLOWS
+from bot.flows.waiting import about as about_question
 from bot.services import Services
 from bot.texts import role_name, say
 from knowledge.answering.ask import normalise
@@ -39,8 +40,6 @@ PRIVATE_ONLY = frozenset(
         "feedback", "console", "progress", "forget_me",
     }
 )  # fmt: skip
-
-ABOUT_CHARS = 60  # of a question quoted back to its asker after a restart
 
 # What a person is told on the next start when a crash or a kill cut off their work.
 RESTARTED = {
@@ -251,7 +250,7 @@ class ChatCore:
             name = PurePath(event.upload.name if event.upload else "").name
             about = shorten(normalise(name), 120) or "upload"
         else:
-            about = shorten(normalise(event.text), ABOUT_CHARS)
+            about = about_question(event.text)
         try:
             return await self.services.records.begin_work(
                 user_id=ctx.user.id, chat_id=event.chat_id or ctx.user.id, kind=kind,

@@ -212,3 +212,42 @@ async def test_telegram_tells_the_asker_once_after_a_crash_and_an_answer_leaves_
     async with running_bot(pack_app, records_url) as bot:  # a second restart: nothing again
         await bot.api.wait_idle(quiet=0.6, timeout=30)
         assert bot.api.sent(ANN) == []
+
+
+SIX = "联盟有哪六类人才？"
+KEPT = "联盟的国际型人才要具备哪些能力？"
+
+
+async def test_a_question_kept_for_the_rate_limit_is_in_flight_and_told_after_a_restart(
+    pack_app, records_url
+):
+    """One question a "minute" (10 minutes here): the second is kept to answer later, and
+    stays written down while it waits; the bot stops before its turn, and the next start
+    tells the asker to send it again."""
+    async with running_bot(pack_app, records_url, per_minute=1, window=600.0) as bot:
+        await bot.enrol(ANN)
+        [answer] = await bot.say(ANN, SIX)
+        assert "研究型" in answer["plain_text"]
+        [queued] = await bot.say(ANN, KEPT)
+        assert "这个问题我记下了" in queued["plain_text"]
+        [kept] = await bot.core.services.records.work_in_flight()
+        assert (kept.user_id, kept.chat_id, kept.kind, kept.lang) == (ANN, ANN, "question", "zh")
+        assert kept.about == KEPT
+    async with running_bot(pack_app, records_url, per_minute=1, window=600.0) as bot:
+        await until(lambda: len(bot.api.sent(ANN)) >= 1)
+        await bot.api.wait_idle(quiet=0.4, timeout=30)
+        told = f"我刚才重启了，没来得及回答你的问题“{KEPT}”，请再发一次。"
+        assert [m["text"] for m in bot.api.sent(ANN)] == [told]
+        assert await bot.core.services.records.work_in_flight() == []
+
+
+async def test_a_kept_question_answered_in_its_turn_leaves_nothing_in_flight(pack_app, records_url):
+    async with running_bot(pack_app, records_url, per_minute=1, window=3.0) as bot:
+        await bot.enrol(ANN)
+        await bot.say(ANN, SIX)
+        [queued] = await bot.say(ANN, SIX + " ")
+        assert "这个问题我记下了" in queued["plain_text"]
+        assert len(await bot.core.services.records.work_in_flight()) == 1
+        await until(lambda: sum("研究型" in m["plain_text"] for m in bot.api.sent(ANN)) == 2)
+        await bot.api.wait_idle(quiet=0.4, timeout=30)
+        assert await bot.core.services.records.work_in_flight() == []

@@ -59,7 +59,7 @@ async def question(ctx: Ctx[Needs]) -> AsyncIterator[Typing | Partial | Reply]:
             queued = ctx.say("queued", limit=policy.per_minute, **_when(ctx, at[-1]))
             yield ctx.reply(queued, kind="info")
             if core.push is not None:
-                core.waiting.keep(ctx, later)
+                await core.waiting.keep(ctx, later)
                 return
             await asyncio.sleep(max(0.0, (at[-1] - datetime.now(UTC)).total_seconds()))
         yield Typing()
