@@ -4,7 +4,7 @@ It knows who is asking (enrolment by invite, roles), routes commands, button pre
 and questions to the flows in `bot/flows/`, and never lets an error end in silence. The slow
 routes (a question, an upload) are written down in the records while they run, so that work a
 crash or a kill cut off is told on the next start (`resume`): the person learns what to send
-again.
+again, and an upload's status message, left at its last progress, is edited to say so.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Literal, TypeVar
 
-from bot.events import Incoming, Out, QuizPrompt, Reply
+from bot.events import Incoming, Out, Progress, QuizPrompt, Reply
 from bot.flows import Ctx, Flow, Route
 from bot.flows.registry import FLOWS
 from bot.flows.waiting import about as about_question
@@ -236,6 +236,8 @@ class ChatCore:
         work = await self._begin(ctx, kind)
         try:
             async for item in route.handler(ctx):
+                if isinstance(item, Progress) and work is not None:
+                    item = replace(item, work=work)  # the channel notes where it shows it
                 yield item
         except Exception:
             await self._finish(work)
@@ -260,6 +262,14 @@ class ChatCore:
             log.exception("writing down the work of user %s failed", ctx.user.id)
             return None
 
+    async def status_shown(self, work: int, chat_id: int, message_id: int) -> None:
+        """A channel shows the progress of `work` in this message: noted with the work, so a
+        restart after a crash edits it (never raises: the progress matters more)."""
+        try:
+            await self.services.records.work_shown(work, chat_id, message_id)
+        except Exception:
+            log.exception("noting the status message of work %s failed", work)
+
     async def _finish(self, work: int | None) -> None:
         if work is None:
             return
@@ -271,8 +281,10 @@ class ChatCore:
     async def resume(self) -> int:
         """Tell each person whose question or upload an earlier run never finished (a crash,
         a kill) exactly what to send again, in their language, through the channel's `push`;
-        each is taken from the records as it is told, so it is told once. Returns how many
-        were told. Without a `push` (no channel can reach people) the work stays recorded."""
+        an upload's status message, if the channel can `amend` it, is edited to say it did not
+        finish. Each is taken from the records as it is told, so it is told once. Returns how
+        many were told. Without a `push` (no channel can reach people) the work stays
+        recorded."""
         push = self.services.push
         if push is None:
             return 0
@@ -287,6 +299,7 @@ class ChatCore:
             if reply is None:
                 log.warning("unfinished work %s of an unknown kind %r", work.id, work.kind)
                 continue
+            await self._amend_status(work)
             try:
                 await push(work.chat_id, _one(reply))
                 told += 1
@@ -295,6 +308,19 @@ class ChatCore:
         if leftovers:
             log.info("told %d of %d people what to send again", told, len(leftovers))
         return told
+
+    async def _amend_status(self, work: InFlight) -> None:
+        """The status message a crash left at its last progress now says the work did not
+        finish (the notice after it says what to send again)."""
+        amend = self.services.amend
+        if amend is None or work.status_chat_id is None or work.status_message_id is None:
+            return
+        lang = as_lang(work.lang) or "zh"
+        try:
+            text = say("upload_cut_off", lang, about=work.about)
+            await amend(work.status_chat_id, work.status_message_id, text)
+        except Exception:
+            log.exception("editing the status message of unfinished work %s failed", work.id)
 
     async def poll_sent(self, prompt: QuizPrompt, user_id: int, poll_id: str, message: int) -> None:
         """A channel sent `prompt` as a native quiz poll: its answers will name `poll_id`."""

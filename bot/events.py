@@ -80,9 +80,12 @@ class Partial:
 
 @dataclass(frozen=True)
 class Progress:
-    """How far long work has got (channels show it by updating one status message)."""
+    """How far long work has got (channels show it by updating one status message). `work`:
+    the work in flight it belongs to (set by the core); a channel that shows it in a message
+    tells the core which (`ChatCore.status_shown`), so a restart after a crash can edit it."""
 
     text: str
+    work: int | None = None
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,12 @@ class Services:
     web_url: str | None = None  # the web console's URL, when it runs (sign-in links point there)
     history_size: int = 3  # earlier questions kept as a follow-up's context
     # Set by a channel that can: show a person their role's command menu (role None: removed),
-    # and deliver replies that come later, outside any event (a queued question's answer).
+    # deliver replies that come later, outside any event (a queued question's answer), and
+    # replace the text of a message it sent earlier (chat, message id, text: a status message
+    # a crash left behind).
     set_menu: Callable[[int, str | None, Lang], Awaitable[None]] | None = None
     push: Callable[[int, AsyncIterator[Out]], Awaitable[None]] | None = None
+    amend: Callable[[int, int, str], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         from bot.flows.waiting import Waiting

@@ -154,6 +154,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Sorry, something went wrong while answering. Please try again in a moment.",
     ),
     "canonical_by": ("—— {author} 于 {date} 解答", "— answered by {author} on {date}"),
+    "upload_cut_off": (  # a status message left by a crash mid-upload, edited on the next start
+        "《{about}》没有加载完：我中途重启了。请再发一次这个文件。",
+        "“{about}” was not loaded: I restarted before it was done. Please send the file again.",
+    ),
     "private_chat_only": (
         "请在与我的私聊中使用这个命令。",
         "Please use this command in a private chat with me.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -88,10 +88,16 @@ async def running_bot(
     max_rate: float = 0.0,
     schema: str | None = None,
     first_update_id: int = 1001,
+    api: BotApiStandin | None = None,
     **policy,
 ) -> AsyncIterator[Harness]:
-    """The bot polling the stand-in, with ADMIN always an admin; stopped cleanly afterwards."""
-    async with BotApiStandin(token=TOKEN, first_update_id=first_update_id) as api:
+    """The bot polling the stand-in, with ADMIN always an admin; stopped cleanly afterwards.
+    `api`: a stand-in already running (kept across runs, e.g. to see a restart edit what an
+    earlier run sent); by default one of its own."""
+    async with AsyncExitStack() as stack:
+        if api is None:
+            standin = BotApiStandin(token=TOKEN, first_update_id=first_update_id)
+            api = await stack.enter_async_context(standin)
         records = await Records.open(records_url, schema=schema)
         core = await open_core(app, records)
         core.services.policy = replace(core.services.policy, admin_ids=frozenset({ADMIN}), **policy)

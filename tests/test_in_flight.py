@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +22,8 @@ from knowledge.answering.canonical import CanonicalIndex
 from knowledge.answering.embeddings import HashEmbedder
 from knowledge.learning.model import load_model
 from knowledge.records import Records
-from tests.telegram_harness import ANN, running_bot, until
+from tests.standins.telegram import BotApiStandin
+from tests.telegram_harness import ANN, INSTRUCTOR, TOKEN, running_bot, until
 from tests.test_fakes import WRENCH, fake_tutor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -251,3 +255,87 @@ async def test_a_kept_question_answered_in_its_turn_leaves_nothing_in_flight(pac
         await until(lambda: sum("研究型" in m["plain_text"] for m in bot.api.sent(ANN)) == 2)
         await bot.api.wait_idle(quiet=0.4, timeout=30)
         assert await bot.core.services.records.work_in_flight() == []
+
+
+class Stalling:
+    """An embedder that gets a tenth of the way, then hangs, as a process about to be killed
+    does (released at the end of the test: the thread must not outlive it)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def embed_passages(self, texts, step=None):
+        time.sleep(1.2)  # the status message is edited at most once a second
+        if step:
+            step(max(1, len(texts) // 10))
+        self.release.wait(60)
+        raise OSError(5, "cut off")  # never seen: the handling ended with the process
+
+
+NOTES = "# Notes\n\n" + "".join(
+    f"## Part {i}\n\nThe lab in room {i} opens at {i} o'clock for calibration work.\n\n"
+    for i in range(1, 31)
+)
+
+
+async def test_a_status_message_a_crash_left_mid_upload_is_edited_to_say_send_it_again(
+    make_app, records_url
+):
+    """An upload is being indexed when the process dies: its status message stays at
+    "Indexing …". The next start edits that message to say the upload did not finish, in the
+    uploader's language, besides the notice of what to send again."""
+    app = make_app()
+    stalling = Stalling()
+    app.ingestor.embedder = stalling  # type: ignore[assignment]
+    async with BotApiStandin(token=TOKEN) as api:
+        try:
+            async with running_bot(app, records_url, api=api) as bot:
+                await bot.enrol(INSTRUCTOR, "instructor")
+                records = bot.core.services.records
+                await records.update_user(INSTRUCTOR, lang="en")
+                handling: list[asyncio.Task] = []
+                begin = records.begin_work
+
+                async def noting(**work):  # the task handling the upload, to kill it
+                    handling.append(asyncio.current_task())
+                    return await begin(**work)
+
+                records.begin_work = noting  # type: ignore[method-assign]
+                api.add_file("notes-1", NOTES.encode())
+                api.document(INSTRUCTOR, "notes-1", "notes.md", len(NOTES.encode()))
+                await until(
+                    lambda: any(m["text"].startswith("Indexing") for m in api.sent(INSTRUCTOR)),
+                    timeout=30,
+                )
+                [status] = api.sent(INSTRUCTOR)
+                assert re.fullmatch(r"Indexing notes\.md: \d+/\d+ passages", status["text"])
+                [work] = await records.work_in_flight()
+                assert (work.kind, work.about, work.status_chat_id, work.status_message_id) == (
+                    "upload", "notes.md", INSTRUCTOR, status["message_id"]
+                )  # fmt: skip
+                [task] = handling
+                task.cancel()  # the kill: the upload is cut off where it stands
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                stalling.release.set()
+                await api.wait_idle(quiet=0.3)
+                assert api.sent(INSTRUCTOR)[-1]["text"] == status["text"]  # stuck
+            async with running_bot(app, records_url, api=api) as bot:  # the restart
+                key = (INSTRUCTOR, status["message_id"])
+                await until(lambda: len(api.sent(INSTRUCTOR)) >= 2, timeout=30)
+                await api.wait_idle(quiet=0.4, timeout=30)
+                assert api.messages[key]["text"] == (
+                    "“notes.md” was not loaded: I restarted before it was done. "
+                    "Please send the file again."
+                )
+                assert [m["text"] for m in api.sent(INSTRUCTOR)] == [
+                    api.messages[key]["text"],
+                    "I restarted before I could finish indexing “notes.md”; please send the "
+                    "file again.",
+                ]
+                assert await bot.core.services.records.work_in_flight() == []
+            async with running_bot(app, records_url, api=api) as bot:  # nothing again
+                await api.wait_idle(quiet=0.6, timeout=30)
+                assert len(api.sent(INSTRUCTOR)) == 2
+        finally:
+            stalling.release.set()

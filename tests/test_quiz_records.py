@@ -275,7 +275,7 @@ async def test_migration_0002_upgrades_a_0001_database_keeping_its_users(records
     try:
         async with store.engine.connect() as conn:
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert version == [("0007",)]
+        assert version == [("0008",)]
         assert (await store.user(7)).name == "Lin"
         await store.upsert_items(BANK)
         quiz = await ask(store, 7)

@@ -50,7 +50,7 @@ async def test_migrations_build_the_schema_and_reopening_changes_nothing(records
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
         assert TABLES | {"alembic_version"} <= names
         assert {tuple(i["column_names"]) for i in indexed} >= {("user_id",), ("created_at",)}
-        assert version == [("0007",)]
+        assert version == [("0008",)]
         await store.ensure_user(7, name="Lin", role="admin", lang="zh")
     finally:
         await store.close()
@@ -59,7 +59,7 @@ async def test_migrations_build_the_schema_and_reopening_changes_nothing(records
         assert (await store.user(7)).role == "admin"
         async with store.engine.connect() as conn:
             again = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert again == [("0007",)]
+        assert again == [("0008",)]
     finally:
         await store.close()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from .engine import StoreBase, changed
 from .models import InFlight
@@ -32,6 +32,17 @@ class InFlightRecords(StoreBase):
         async with self._sessions.begin() as s:
             s.add(row)
         return row.id
+
+    async def work_shown(self, work_id: int, chat_id: int, message_id: int) -> bool:
+        """The channel shows the progress of `work_id` in this message: a restart after a
+        crash edits it. True if the work is still there."""
+        query = (
+            update(InFlightRow)
+            .where(InFlightRow.id == work_id)
+            .values(status_chat_id=chat_id, status_message_id=message_id)
+        )
+        async with self._sessions.begin() as s:
+            return changed(await s.execute(query)) > 0
 
     async def finish_work(self, work_id: int) -> bool:
         """The work ended (with an answer or an error reply): forget it. True if it was there."""

@@ -106,3 +106,6 @@ class InFlight:
     about: str  # the question shortened, or the file name
     lang: str  # the person's language when it began
     started_at: datetime
+    # the message its progress is shown in (chat, message id), once the channel sent one
+    status_chat_id: int | None = None
+    status_message_id: int | None = None

@@ -329,8 +329,12 @@ class InFlightRow(Base):
     about: Mapped[str] = mapped_column(Text)
     lang: Mapped[str] = mapped_column(String(8))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # where the channel shows the work's progress (migration 0008), once it has
+    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     def record(self) -> InFlight:
         return InFlight(
-            self.id, self.user_id, self.chat_id, self.kind, self.about, self.lang, self.started_at
-        )
+            self.id, self.user_id, self.chat_id, self.kind, self.about, self.lang,
+            self.started_at, self.status_chat_id, self.status_message_id,
+        )  # fmt: skip

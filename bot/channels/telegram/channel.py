@@ -126,7 +126,11 @@ class TelegramChannel:
         async def set_menu(chat_id: int, role: str | None, lang: Lang) -> None:
             await set_role_menu(bot, chat_id, role, lang)
 
-        self.core.services.push, self.core.services.set_menu = push, set_menu
+        async def amend(chat_id: int, message_id: int, text: str) -> None:
+            await edit(bot, chat_id, message_id, render.escape(text))
+
+        services = self.core.services
+        services.push, services.set_menu, services.amend = push, set_menu, amend
         await set_menus(bot, await staff(self.core))
 
     # -- updates in ---------------------------------------------------------------------
@@ -296,6 +300,8 @@ class TelegramChannel:
                 if live is None:
                     live = await send(bot, chat_id, render.escape(item.text), reply_to=reply_to)
                     last_edit = time.monotonic()
+                    if live is not None and isinstance(item, Progress) and item.work is not None:
+                        await self.core.status_shown(item.work, chat_id, live.message_id)
                 elif time.monotonic() - last_edit >= EDIT_INTERVAL:
                     await edit(bot, chat_id, live.message_id, render.escape(item.text))
                     last_edit = time.monotonic()
