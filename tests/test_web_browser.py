@@ -1,12 +1,14 @@
 """The web console in a real browser: Debian's headless Chromium driven by Playwright.
 
-An instructor signs in through the link `/console` sends, uploads two files, finds them in
-the library, tries a question, seeing the answer with its sources, and edits a question of
-the bank. Screenshots of each page land in the test's temporary folder. Chromium is never
-downloaded: `.ci/run` installs Debian's package, and without it this test fails, saying so."""
+An instructor signs in through the link `/console` sends, uploads two files and watches
+each file's progress reach its result, finds them in the library, tries a question, seeing
+the answer with its sources, and edits a question of the bank. Screenshots of each page land
+in the test's temporary folder. Chromium is never downloaded: `.ci/run` installs Debian's
+package, and without it this test fails, saying so."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,9 +52,21 @@ async def test_an_instructor_signs_in_uploads_and_tries_an_answer_in_chromium(tm
 
             files = [tmp_path / "handbook.md", tmp_path / "安全须知.txt"]
             await page.set_input_files("input[name=files]", [str(f) for f in files])
-            await page.click("#upload")
+            lock = site.core.services.ingest_lock
+            await lock.acquire()  # another file is being indexed: these two wait their turn
+            try:
+                await page.click("#upload")
+                working = page.locator("#results li.working")
+                await expect(working).to_have_count(2)
+                await expect(working.first).to_have_text("handbook.md：正在读取…")
+                await expect(working.last).to_have_text("安全须知.txt：等待中")
+                await expect(page).to_have_url(re.compile(r"/materials\?batch=[\w-]+#results$"))
+                await _shot(page, tmp_path, "progress")
+            finally:
+                lock.release()
             results = page.locator("#results li.ok")
             await expect(results).to_have_count(2)
+            await expect(page.locator("#results li.working")).to_have_count(0)
             await expect(results.first).to_contain_text("已加入：Lab handbook")
             await expect(page.locator("#library")).to_contain_text("安全须知.txt")
             await _shot(page, tmp_path, "materials")

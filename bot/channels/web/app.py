@@ -19,6 +19,7 @@ from bot.channels.web import (
     pages_questions,
     pages_results,
     pages_trainee,
+    pages_upload,
 )
 from bot.channels.web.base import CONSOLE, HERE, Console, Throttle, WebOptions
 from bot.core import ChatCore
@@ -61,11 +62,16 @@ def make_app(core: ChatCore, options: WebOptions) -> web.Application:
     app[CONSOLE] = Console(core, options, throttle)
     app.router.add_get("/", _home)
     app.router.add_static("/static", HERE / "static")
-    pages = (pages_materials, pages_answer, pages_feedback, pages_canonical, pages_questions,
-             pages_admin, pages_results, pages_trainee, pages_model)  # fmt: skip
+    pages = (pages_upload, pages_materials, pages_answer, pages_feedback, pages_canonical,
+             pages_questions, pages_admin, pages_results, pages_trainee, pages_model)  # fmt: skip
     for module in (auth, *pages):
         module.add_routes(app.router)
+    app.on_cleanup.append(_stop_uploads)
     return app
+
+
+async def _stop_uploads(app: web.Application) -> None:
+    await app[CONSOLE].uploads.close()
 
 
 class AccessLog(AbstractAccessLogger):

@@ -16,6 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot.channels.web.texts import W
+from bot.channels.web.uploads import Uploads
 from bot.core import ChatCore
 from bot.events import Notice, Out, Reply
 from bot.texts import role_name, say
@@ -70,6 +71,7 @@ class Console:
     core: ChatCore
     options: WebOptions
     throttle: Throttle
+    uploads: Uploads = field(default_factory=Uploads)  # uploads in progress, per person
     jinja: jinja2.Environment = field(
         default_factory=lambda: jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),

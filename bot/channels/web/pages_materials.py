@@ -1,62 +1,45 @@
-"""Instructors' materials: the library, uploading many files at once, a document's passages,
-and removing a document (after a confirmation)."""
+"""Instructors' materials: the library, a document's passages, removing a document and
+restoring the version a replace superseded or a removed document (each after a confirmation).
+Uploading is in pages_upload."""
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
-from bot.channels.web.auth import MULTIPART, guard
+from bot.channels.web.auth import guard
 from bot.channels.web.base import USER, console, lang_of, message, render
-from bot.flows.materials import (
-    T,
-    failure,
-    ingesting,
-    loaded_by,
-    loader_of,
-    remove_document,
-)
+from bot.channels.web.pages_upload import batch_of
+from bot.flows.materials import T, loaded_by, loader_of, remove_document, restore_document
 from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
-from bot.flows.question_files import import_questions
 from bot.texts import say
 from ingest.loaders import SUFFIXES
-from ingest.pipeline import FileResult
 from knowledge.answering.models import DocumentInfo
-from knowledge.errors import PackDocument
-
-MB = 1024 * 1024
-CHUNK = 256 * 1024
-
-
-@dataclass(frozen=True)
-class Line:
-    """One uploaded file's result, as the page shows it (a question file's refused questions,
-    one line each, in `details`)."""
-
-    name: str
-    ok: bool
-    text: str
-    details: tuple[str, ...] = ()
+from knowledge.errors import NoPreviousVersion, PackDocument
 
 
 @guard("instructor")
 async def library(request: web.Request) -> web.StreamResponse:
-    return await _library(request, [])
-
-
-async def _library(request: web.Request, results: list[Line]) -> web.StreamResponse:
+    """The documents (each kept previous version offered for restoring), the removed ones
+    that can be brought back, and with ?batch=… an upload's progress or results."""
+    batch = None
+    if "batch" in request.query:
+        batch = batch_of(request, request.query["batch"])
+        if batch is None:
+            return message(request, "no_batch", 404)
     store = _store(request)
     docs = await asyncio.to_thread(store.documents)
+    kept = await asyncio.to_thread(store.previous_documents)
     wanted = request.query.get("q", "").strip()
     shown = [d for d in docs if _matches(d, wanted)]
+    active = {d.doc_id for d in docs}
+    removed = [d for d in kept if d.doc_id not in active and _matches(d, wanted)]
     lang = lang_of(request)
     return render(
-        request, "materials.html", docs=shown, total=len(docs), q=wanted, results=results,
-        loaders={d.doc_id: loaded_by(d, lang) for d in shown},
+        request, "materials.html", docs=shown, total=len(docs), q=wanted, batch=batch,
+        restorable={d.doc_id for d in kept}, removed=removed,
+        loaders={d.doc_id: loaded_by(d, lang) for d in (*shown, *removed)},
         max_mb=console(request).options.max_upload_mb,
         accept=",".join(sorted({*SUFFIXES, *QUESTION_SUFFIXES})),
     )  # fmt: skip
@@ -65,87 +48,6 @@ async def _library(request: web.Request, results: list[Line]) -> web.StreamRespo
 def _matches(doc: DocumentInfo, wanted: str) -> bool:
     wanted = wanted.casefold()
     return not wanted or wanted in doc.title.casefold() or wanted in doc.doc.casefold()
-
-
-@guard("instructor")
-async def upload(request: web.Request) -> web.StreamResponse:
-    """POST /materials (multipart): each file is read to a temporary file, then loaded as the
-    bot loads one (a question file goes into the question bank); a bad file gets its own line
-    and the others go on."""
-    reader = request.get(MULTIPART) or await request.multipart()
-    options = console(request).options
-    limit = options.max_upload_mb * MB
-    results: list[Line] = []
-    replace = False  # "Replace documents of the same name", ticked (sent before the files)
-    with tempfile.TemporaryDirectory(prefix="stdtutor-web-") as folder:
-        while (part := await reader.next()) is not None:
-            if isinstance(part, BodyPartReader) and part.name == "replace":
-                replace = (await part.read(decode=True))[:10] == b"1"
-                continue
-            if not isinstance(part, BodyPartReader) or part.name != "files" or not part.filename:
-                continue
-            if len(results) >= options.max_files:
-                results.append(Line(part.filename, False, _t(request, "too_many_files")))
-                break
-            results.append(await _one(request, part, Path(folder), limit, replace))
-    if not results:
-        results.append(Line("", False, _t(request, "no_files")))
-    return await _library(request, results)
-
-
-async def _one(
-    request: web.Request, part: BodyPartReader, folder: Path, limit: int, replace: bool
-) -> Line:
-    name = Path(part.filename or "upload").name or "upload"
-    lang = lang_of(request)
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES and suffix not in QUESTION_SUFFIXES:
-        await _drain(part)
-        return Line(name, False, say("wrong_type", lang, T, name=name))
-    path = folder / f"{len(list(folder.iterdir()))}" / name  # two files of one name stay apart
-    path.parent.mkdir()
-    size = 0
-    with path.open("wb") as out:
-        while chunk := await part.read_chunk(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                await _drain(part)
-                text = say(
-                    "too_big", lang, T, name=name, size=f"{size / MB:.1f}+", limit=limit // MB
-                )
-                return Line(name, False, text)
-            out.write(chunk)
-    if suffix in QUESTION_SUFFIXES:
-        imported = await import_questions(console(request).core.services, path, name)
-        summary, *reasons = imported.lines(lang)
-        return Line(name, not imported.errors, summary, tuple(reasons))
-    result: FileResult | None = None
-    loader = loader_of(request[USER])
-    async for item in ingesting(console(request).core.services, path, name, loader, replace):
-        if isinstance(item, FileResult):
-            result = item
-    assert result is not None
-    return _line(lang, name, result)
-
-
-async def _drain(part: BodyPartReader) -> None:
-    while await part.read_chunk(CHUNK):
-        pass
-
-
-def _line(lang, name: str, result: FileResult) -> Line:
-    if result.status == "failed" or result.doc is None:
-        return Line(name, False, failure(result, lang))
-    d = result.doc
-    if result.status == "conflict":
-        by, at = loaded_by(d, lang), d.loaded_at[:16].replace("T", " ")
-        text = say("not_replaced", lang, T, doc=d.doc, title=d.title, chunks=d.chunks, by=by,
-                   at=at)  # fmt: skip
-        return Line(name, False, text)
-    status = say(result.status, lang, T)
-    text = say("summary", lang, T, status=status, title=d.title, doc=d.doc, chunks=d.chunks,
-               language=d.lang).replace("\n", " · ")  # fmt: skip
-    return Line(name, True, text)
 
 
 @guard("instructor")
@@ -182,21 +84,51 @@ async def remove(request: web.Request) -> web.StreamResponse:
     return render(request, "message.html", key="", values={}, text=text, back="/materials")
 
 
+@guard("instructor")
+async def confirm_restore(request: web.Request) -> web.StreamResponse:
+    """What comes back and what it replaces, before the restore."""
+    store, doc_id = _store(request), request.match_info["doc_id"]
+    kept = await asyncio.to_thread(store.previous, doc_id)
+    if kept is None:
+        return message(request, "no_previous_version", 404)
+    current = await asyncio.to_thread(store.document, doc_id)
+    lang = lang_of(request)
+    return render(
+        request, "restore.html", kept=kept, current=current, by=loaded_by(kept, lang),
+        now_by=loaded_by(current, lang) if current else "",
+    )  # fmt: skip
+
+
+@guard("instructor")
+async def restore(request: web.Request) -> web.StreamResponse:
+    doc_id, lang = request.match_info["doc_id"], lang_of(request)
+    try:
+        restored, displaced = await restore_document(
+            console(request).core.services, doc_id, loader_of(request[USER])
+        )
+    except NoPreviousVersion:
+        return message(request, "no_previous_version", 404)
+    except PackDocument as refused:
+        text = say("pack_only_admin", lang, T, doc=refused.doc)
+        return render(request, "message.html", 403, key="", values={}, text=text, back="/materials")
+    text = say(
+        "restored" if displaced else "restored_removed", lang, T, doc=restored.doc,
+        title=restored.title, chunks=restored.chunks, by=loaded_by(restored, lang),
+        at=restored.loaded_at[:16].replace("T", " "),
+    )  # fmt: skip
+    return render(request, "message.html", key="", values={}, text=text, back="/materials")
+
+
 def _store(request: web.Request):
     ingestor = console(request).core.services.ingestor
     assert ingestor is not None, "the console needs an ingestor"
     return ingestor.store
 
 
-def _t(request: web.Request, key: str) -> str:
-    from bot.channels.web.texts import W
-
-    return say(key, lang_of(request), W, n=console(request).options.max_files)
-
-
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/materials", library)
-    router.add_post("/materials", upload)
     router.add_get("/materials/{doc_id}", document)
     router.add_get("/materials/{doc_id}/remove", confirm_remove)
     router.add_post("/materials/{doc_id}/remove", remove)
+    router.add_get("/materials/{doc_id}/restore", confirm_restore)
+    router.add_post("/materials/{doc_id}/restore", restore)

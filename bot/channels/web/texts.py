@@ -77,6 +77,47 @@ W: dict[str, tuple[str, str]] = {
         "确定移除《{title}》（{doc}，{chunks} 段）吗？移除后不会再被检索到。",
         "Remove “{title}” ({doc}, {chunks} passages)? It will not be retrieved again.",
     ),
+    "state_waiting": ("{name}：等待中", "{name}: waiting"),
+    "state_reading": ("{name}：正在读取…", "{name}: reading…"),
+    "state_indexing": (
+        "{name}：正在建立索引，{done}/{total} 段",
+        "{name}: indexing, {done} of {total} passages",
+    ),
+    "upload_failed": (
+        "{name}：加载时出错，未能加入。请重试，或告诉管理员。",
+        "{name}: something went wrong while loading it; it was not added. Try again, or tell "
+        "an admin.",
+    ),
+    "upload_working": (
+        "正在处理，本页会自动更新。",
+        "Working on them; this page updates by itself.",
+    ),
+    "no_batch": (
+        "没有这次上传的记录（可能已过期）。",
+        "There is no record of that upload (it may have expired).",
+    ),
+    "restore": ("恢复", "Restore"),
+    "removed_docs": ("已移除、可恢复的资料", "Removed documents that can be restored"),
+    "restore_title": ("恢复 {doc} 的上一版", "Restore the previous version of {doc}"),
+    "restore_removed_title": ("恢复已移除的 {doc}", "Restore the removed {doc}"),
+    "restore_now": (
+        "现在：《{title}》，{chunks} 段，由{by}于 {at} 加载。恢复后它会作为上一版保留，可再恢复。",
+        "Now: “{title}”, {chunks} passages, loaded by {by}, {at}. After the restore it is kept "
+        "as the previous version, so it can be restored in turn.",
+    ),
+    "restore_now_removed": (
+        "现在：已移除，不会被检索到。",
+        "Now: removed, not retrieved.",
+    ),
+    "restore_back": (
+        "恢复后：《{title}》，{chunks} 段，由{by}于 {at} 加载，重新用于回答问题。",
+        "After the restore: “{title}”, {chunks} passages, loaded by {by}, {at}, answering "
+        "questions again.",
+    ),
+    "no_previous_version": (
+        "这份资料没有可恢复的旧版。",
+        "This document has no earlier version to restore.",
+    ),
     "open": ("查看段落", "Passages"),
     "passage": ("第 {n} 段", "Passage {n}"),
     "no_document": (
