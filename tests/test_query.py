@@ -68,3 +68,31 @@ def test_a_word_that_merely_contains_date_asks_for_no_date() -> None:
 def test_places_are_shared_by_equal_values() -> None:
     assert _standing([0.5, 0.9, 0.5, 0.1]) == [1, 0, 1, 3]
     assert _standing([]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "fits"),
+    [
+        (
+            "Which voting options do members have?",
+            'One of "approve", "disapprove" or "abstain".',
+            1.0,
+        ),
+        ("Which voting options do members have?", "Members vote by email.", -1.0),
+        (
+            "What kinds of documents does the committee publish?",
+            "It publishes standards, reports, and guides.",
+            1.0,
+        ),
+        ("申请时要提交哪些材料？", "应当提交申请书、营业执照复印件和检测报告。", 1.0),
+        ("申请时要提交哪些材料？", "申请人应当如实提交材料。", -1.0),
+        ("Who chairs the committee?", "It publishes standards, reports, and guides.", -1.0),
+        ("Is the ballot open to observers?", "It publishes standards, reports, and guides.", 0.0),
+    ],
+)
+def test_a_question_after_several_things_wants_an_enumeration(
+    question: str, answer: str, fits: float
+) -> None:
+    query = read(question)
+    assert query.fits(answer) == fits
+    assert not query.shape_match('One of "approve", "disapprove" or "abstain".')  # gate: not a sign

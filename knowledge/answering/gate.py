@@ -17,7 +17,7 @@ from knowledge.answering.text import terms
 from knowledge.answering.write.extractive import SENTENCE_WEIGHTS, best_sentences
 
 # feature order: see Evidence.features
-WEIGHTS = (-1.231, 0.567, 1.285, 1.259, -0.4, -0.363, 0.981, 1.284, 0.257, 0.293)
+WEIGHTS = (-1.173, 0.572, 1.288, 1.262, -0.399, -0.36, 0.98, 1.285, 0.189, 0.294)
 THRESHOLD = 0.40
 
 

@@ -62,6 +62,23 @@ _ANSWER_SHAPES = [
     ),
 ]
 _SHAPES = [(re.compile(q, re.I), re.compile(a, re.I)) for q, a in _ANSWER_SHAPES]
+# A question after several things ("what kinds", "which statuses", "哪些") is answered by an
+# enumeration. Kept apart from the shapes above: it guides the writer's choice of sentence,
+# not the gate (an enumeration is no sign that the asked detail is there).
+_LIST_QUESTION = re.compile(
+    r"哪些|哪几(?![年天])|有哪|包括什么|什么类型|几种|几类|"
+    r"\bwhat (kinds?|types?|sorts?|categories) of\b|\bwhich (kinds?|types?)\b|"
+    r"\b(what|which) (\w+ )?\w+s (can|could|may|must|should|are|were|do|does)\b",
+    re.I,
+)
+# "one of "Yes", "No Objection" and …", "A、B", "a, b, and c", a lead-in to a list
+_LIST_ANSWER = re.compile(
+    r"、|(\"[^\"]{1,40}\",?\s+(and |or )?){2}|"
+    r"\b(one of|include|includes|including|such as|the following|namely)\b|"
+    r"\w+(, [\w-]+( [\w-]+)?){2,} (and|or) \w+|\w+(, [\w-]+( [\w-]+)?)+, (and|or) \w+|"
+    r"[:：]\s*$",
+    re.I,
+)
 _CLAUSES = re.compile(
     r"[?？;；]|[，,]\s*(?=还|那|以及|另外|and\b|also\b)|\band\b(?= (what|how|who|when|which|why)\b)"
 )
@@ -73,6 +90,7 @@ class Query:
     concepts: list[Concept]
     shapes: list[re.Pattern[str]]  # what an answering sentence probably looks like
     clauses: list[list[Concept]]  # the concepts of each part of a multi-part question
+    lists: bool = False  # the question asks after several things: an enumeration answers it
 
     @property
     def total(self) -> float:
@@ -90,6 +108,13 @@ class Query:
     def shape_match(self, text: str) -> bool:
         return any(shape.search(text) for shape in self.shapes)
 
+    def fits(self, text: str) -> float:
+        """For the writer: +1 a sentence of the asked shape (an enumeration, when several
+        things are asked after), -1 one of another, 0 when the question asks no shape."""
+        if self.shape_match(text) or (self.lists and _LIST_ANSWER.search(text)):
+            return 1.0
+        return -1.0 if self.shapes or self.lists else 0.0
+
 
 def analyse(
     question: str, glossary: Glossary, idf: Callable[[str], float], df: Callable[[str], int]
@@ -102,7 +127,8 @@ def analyse(
             part_concepts = _concepts(part, glossary, idf, df)
             if part_concepts:
                 clauses.append(part_concepts)
-    return Query(question, concepts, shapes, clauses or [concepts])
+    lists = bool(_LIST_QUESTION.search(question))
+    return Query(question, concepts, shapes, clauses or [concepts], lists)
 
 
 def _concepts(

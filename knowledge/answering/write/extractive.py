@@ -34,22 +34,22 @@ TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
 # feature order: see features(); fitted on the dev sets as a choice among each part's rival
 # sentences (bench/calibrate.py)
 SENTENCE_WEIGHTS = (
-    -2.842,
-    1.268,
-    1.288,
-    1.352,
-    1.821,
-    2.056,
-    0.35,
-    -0.387,
-    0.286,
-    0.724,
-    0.837,
-    1.25,
-    0.544,
-    0.49,
+    -2.734,
+    1.272,
+    1.28,
+    1.189,
+    1.857,
+    2.068,
+    0.393,
+    -0.444,
+    0.301,
     0.681,
-    0.198,
+    0.714,
+    1.369,
+    0.549,
+    0.533,
+    0.592,
+    0.138,
 )
 _LEANS_BACK = re.compile(
     r"^(this|these|that|those|it|they|such|the (above|former|latter|same)|in (this|that) case|"
@@ -168,7 +168,7 @@ def features(
     it competes with tells more than its raw similarity: encoders' scales drift by topic);
     `around` is how much of it the sentences before and after mention (a detail often
     follows the sentence that names the topic)."""
-    shape = 1.0 if query.shape_match(sentence.text) else (-1.0 if query.shapes else 0.0)
+    shape = query.fits(sentence.text)
     return (
         1.0,
         part_found(sentence, clause),
