@@ -130,7 +130,7 @@ async def open_core(app: App, records: Records | None = None) -> ChatCore:
     from knowledge.learning.model import load_model
 
     records = records or await open_records(app.settings.records_url)
-    canonical = CanonicalIndex(app.embedder)
+    canonical = CanonicalIndex(app.embedder, app.retriever.second, app.retriever.glossary)
     canonical.load(await records.canonicals())
     model = load_model()
     await ensure_bank(records, model)

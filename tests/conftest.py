@@ -110,7 +110,7 @@ async def core_for(tmp_path: Path):
             encoders = Encoders(retriever.embedder, *second)
             refresh = lambda: retriever.refresh(force=True)  # noqa: E731
             ingestor = Ingestor(retriever.store, encoders, 20 * 1024 * 1024, refresh)
-        canonical = CanonicalIndex(retriever.embedder)
+        canonical = CanonicalIndex(retriever.embedder, retriever.second, retriever.glossary)
         return ChatCore(
             Services(tutor, records, ingestor, canonical, load_model(), Policy(**policy))
         )

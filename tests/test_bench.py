@@ -134,3 +134,25 @@ def test_the_sentence_scorer_is_fitted_to_pick_the_sentence_that_holds_the_fact(
     right = np.concatenate([s[y == 1] for s, (_, y) in zip(scores, groups, strict=True)])
     wrong = np.concatenate([s[y == 0] for s, (_, y) in zip(scores, groups, strict=True)])
     assert right.mean() > 0.5 > wrong.mean()
+
+
+def test_canonical_pairs_bench_prints_a_row_per_threshold_and_the_one_chosen(capsys):
+    from bench.canonical_pairs import PAIRS, THRESHOLDS, load_pairs
+    from bench.canonical_pairs import main as pairs_bench
+
+    assert pairs_bench([]) == 0
+    out = capsys.readouterr().out
+    pairs = load_pairs(PAIRS)
+    translations = sum(1 for p in pairs if p["kind"] == "translation")
+    near = len(pairs) - translations
+    assert translations >= 20 and near >= 20
+    assert f"{translations} translation pairs, {near} near pairs" in out
+    rows = re.findall(r"^\s+(\d\.\d\d)\s+(\d+)/(\d+)\s+(\d+)/(\d+)\s*$", out, re.M)
+    assert [float(r[0]) for r in rows] == THRESHOLDS
+    assert all((int(r[2]), int(r[4])) == (translations, near) for r in rows)
+    served = [(int(r[1]), int(r[3])) for r in rows]
+    assert served == sorted(served, reverse=True)  # a higher threshold serves no more
+    chosen = re.search(r"chosen (\d\.\d\d): .* translations served (\d+)/(\d+)", out)
+    assert chosen, out
+    first_clean = next(r for r in rows if int(r[3]) == 0)
+    assert (chosen[1], chosen[2]) == (first_clean[0], first_clean[1])

@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.flows.ask import canonical_text
 from knowledge.answering.canonical import CanonicalIndex, group_paraphrases
-from knowledge.answering.embeddings import BundledE5
+from knowledge.answering.embeddings import BundledE5, BundledUSE
 from knowledge.records import Canonical
 
 
-def canonical(id_: int, question: str) -> Canonical:
-    now = datetime.now(UTC)
-    return Canonical(id_, question, "zh", f"answer {id_}", 1, "Wang", None, now)
+def canonical(id_: int, question: str, answer: str | None = None) -> Canonical:
+    now = datetime(2026, 12, 1, tzinfo=UTC) if answer else datetime.now(UTC)
+    return Canonical(id_, question, "zh", answer or f"answer {id_}", 1, "Wang", None, now)
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,60 @@ def test_a_reworded_answer_is_served_in_place_and_a_retired_one_no_longer() -> N
     assert index.match("What is a group standard?") is None
     index.replace(canonical(4, "What is a national standard?"))  # not served before: added
     assert index.match("What's a national standard?").id == 4
+
+
+ISO_TCS = "ISO有多少个技术委员会？"
+ISO_TCS_ANSWER = "ISO目前有两百多个技术委员会，以ISO官网公布的数字为准。"
+
+
+@pytest.fixture(scope="module")
+def bilingual() -> CanonicalIndex:
+    """The index as the bot builds it: with the cross-language encoder."""
+    index = CanonicalIndex(BundledE5(), BundledUSE())
+    index.load(
+        [
+            canonical(1, "ISO标准制定有几个阶段？"),
+            canonical(2, "What is a group standard?"),
+            canonical(5, ISO_TCS, ISO_TCS_ANSWER),
+            canonical(6, "Who develops mandatory standards?", "The relevant State Council bodies."),
+        ]
+    )
+    return index
+
+
+def test_a_chinese_answer_serves_its_english_translation_headed_in_english(bilingual):
+    found = bilingual.match("How many technical committees does ISO have?")
+    assert found is not None and found.id == 5
+    shown = canonical_text(found, "en")
+    answer, by = shown.split("\n\n")
+    assert answer == ISO_TCS_ANSWER  # as written: nothing translates it
+    assert by == "— answered by Wang on 2026-12-01\n(written by the instructor in Chinese)"
+    assert canonical_text(found, "zh") == f"{ISO_TCS_ANSWER}\n\n—— Wang 于 2026-12-01 解答"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many technical committees does IEC have?",  # another organisation
+        "推荐性标准由谁制定？",  # recommended, not mandatory
+        "强制性标准什么时候实施？",  # when, not who
+    ],
+)
+def test_a_near_question_in_the_other_language_is_not_served(bilingual, question):
+    assert bilingual.match(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("ISO 标准的制定分为哪几个阶段", 1),
+        ("What's a group standard?", 2),
+        ("IEC标准制定有几个阶段？", None),
+        ("团体标准由谁发布？", None),
+        ("Who publishes group standards?", None),
+        ("ISO的技术委员会有多少个", 5),
+    ],
+)
+def test_within_a_language_the_bilingual_index_matches_as_before(bilingual, question, expected):
+    found = bilingual.match(question)
+    assert (found.id if found else None) == expected

@@ -149,6 +149,23 @@ async def test_a_long_canonical_answer_is_split_and_its_html_escaped(bot):
     assert button_data(parts[-1])[-1].startswith("dn:") and not button_data(parts[0])
 
 
+async def test_a_chinese_canonical_answer_serves_the_english_question_headed_in_english(bot):
+    await bot.enrol(ANN)
+    services = bot.core.services
+    canonical = await services.records.add_canonical(
+        question="ISO 14001认证的有效期是多久？", lang="zh",
+        answer="一般为三年，期间每年监督审核。",
+        author_id=INSTRUCTOR, author_name="Li", source_question_id=None,
+    )  # fmt: skip
+    services.canonical.add(canonical)
+    [reply] = await bot.say(ANN, "How long is ISO 14001 certification valid?")
+    shown = reply["plain_text"]
+    assert shown.startswith("一般为三年，期间每年监督审核。")
+    assert "— answered by Li on" in shown and "(written by the instructor in Chinese)" in shown
+    [other] = await bot.say(ANN, "How long is ISO 9001 certification valid?")
+    assert "一般为三年" not in other["plain_text"]  # another standard: from the materials
+
+
 async def test_telegram_429_and_unparsable_html_still_deliver_the_answer(bot):
     await bot.enrol(ANN)
     bot.api.fail("sendMessage", status=429, retry_after=1)

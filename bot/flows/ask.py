@@ -155,10 +155,14 @@ def _short_lang(ctx: Ctx[Needs], text: str) -> Lang | None:
 
 
 def canonical_text(canonical: Canonical, lang: Lang) -> str:
-    """A canonical answer as a trainee reads it: the answer, then who wrote it and when (the
-    console's preview shows this too)."""
+    """A canonical answer as a trainee reads it: the answer, then who wrote it and when, in
+    the reader's language (the console's preview shows this too). An answer written in the
+    other language is shown as written, and the line under says so: nothing translates it."""
     date = canonical.created_at.date().isoformat()
     by = say("canonical_by", lang, author=canonical.author_name, date=date)
+    written = detect_lang(canonical.answer)
+    if written != lang:
+        by += "\n" + say(f"canonical_in_{written}", lang)
     return f"{canonical.answer}\n\n{by}"
 
 
