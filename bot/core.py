@@ -99,7 +99,7 @@ class ChatCore:
     def __init__(self, services: Services, flows: tuple[Flow, ...] = FLOWS) -> None:
         self.services = services
         self.routes = Routes.of(flows)
-        self._invite_failures: dict[int, deque[float]] = {}
+        self._invite_failures: dict[int | tuple[str, str], deque[float]] = {}
         self._actions: dict[int, deque[float]] = {}
         # Work in flight begun before this moment was cut off by the end of an earlier run.
         self.opened_at = datetime.now(UTC)
@@ -110,7 +110,7 @@ class ChatCore:
         records = self.services.records
         try:
             if event.command in PRIVATE_ONLY and in_group(event):
-                known = await records.user(event.user_id)
+                known = None if event.identity else await records.user(event.user_id)
                 reply_lang = (as_lang(known.lang) if known else None) or lang
                 yield Reply(say("private_chat_only", reply_lang), lang=reply_lang, kind="error")
                 return
@@ -123,6 +123,8 @@ class ChatCore:
                 if not notice:
                     yield Reply(say("stranger", lang), lang=lang, kind="info")
                 return
+            if event.identity is not None:  # enrolled just now: the event is theirs from here
+                event = replace(event, user_id=user.id, identity=None)
             ctx = Ctx(event, user, as_lang(user.lang) or lang, self.services)
             if self._too_many_actions(event):
                 yield Reply(
@@ -140,36 +142,61 @@ class ChatCore:
     async def _identify(
         self, event: Incoming
     ) -> tuple[User | None, tuple[str, dict[str, int]] | None]:
-        """The known user (enrolling by invite, admin list or open access), and any notice."""
+        """The known user (enrolling by invite, admin list or open access), and any notice.
+
+        A newcomer by a channel identity (`event.identity`) is enrolled with it: a new user and
+        the identity in one transaction. ADMIN_IDS are Telegram ids; an event without an
+        identity (the console chat) is matched by its user id."""
         records, uid, policy = self.services.records, event.user_id, self.services.policy
+        identity = event.identity
+        who: int | tuple[str, str] = identity or uid  # whose invite tries are counted
+
+        async def known() -> User | None:
+            return None if identity else await records.user(uid)
+
         if event.command == "start" and event.args:
-            wait = self._invite_wait(uid)
+            wait = self._invite_wait(who)
             if wait:
-                return await records.user(uid), ("invite_throttled", {"minutes": wait})
+                return await known(), ("invite_throttled", {"minutes": wait})
             try:
-                return await records.redeem(
-                    event.args[0], user_id=uid, name=event.name, lang=event.lang
-                ), None
+                if identity:
+                    enrolled = await records.redeem(
+                        event.args[0], identity=identity, name=event.name, lang=event.lang
+                    )
+                else:
+                    enrolled = await records.redeem(
+                        event.args[0], user_id=uid, name=event.name, lang=event.lang
+                    )
+                return enrolled, None
             except InviteError as error:
-                self._invite_failures.setdefault(uid, deque()).append(time.monotonic())
-                return await records.user(uid), (f"invite_{error.reason}", {})
-        user = await records.user(uid)
-        if user is None and uid in policy.admin_ids:
-            user = await records.ensure_user(uid, name=event.name, role="admin", lang=event.lang)
-        if user is None and policy.access == "open":
-            user = await records.ensure_user(uid, name=event.name, role="trainee", lang=event.lang)
+                self._invite_failures.setdefault(who, deque()).append(time.monotonic())
+                return await known(), (f"invite_{error.reason}", {})
+        user = await known()
+        if user is not None:
+            return user, None
+        listed = listed_admin(identity, policy.admin_ids) if identity else uid in policy.admin_ids
+        role = "admin" if listed else "trainee" if policy.access == "open" else None
+        if role is None:
+            return None, None
+        if identity:
+            user = await records.ensure_identified(
+                identity, name=event.name, role=role, lang=event.lang
+            )
+        else:
+            user = await records.ensure_user(uid, name=event.name, role=role, lang=event.lang)
         return user, None
 
-    def _invite_wait(self, user_id: int) -> int:
-        """Minutes until `user_id` may try an invite code again; 0 when they may now."""
-        failures = self._invite_failures.get(user_id)
+    def _invite_wait(self, who: int | tuple[str, str]) -> int:
+        """Minutes until `who` (a user id, a newcomer's identity) may try an invite code
+        again; 0 when they may now."""
+        failures = self._invite_failures.get(who)
         if not failures:
             return 0
         now, window = time.monotonic(), self.services.policy.invite_window
         while failures and failures[0] <= now - window:
             failures.popleft()
         if not failures:
-            del self._invite_failures[user_id]
+            del self._invite_failures[who]
             return 0
         if len(failures) < self.services.policy.invite_attempts:
             return 0
@@ -338,6 +365,12 @@ def restarted(work: InFlight) -> Reply | None:
 
 async def _one(reply: Reply) -> AsyncIterator[Out]:
     yield reply
+
+
+def listed_admin(identity: tuple[str, str], admin_ids: frozenset[int]) -> bool:
+    """Whether a channel identity is in ADMIN_IDS (Telegram user ids)."""
+    channel, external = identity
+    return channel == "telegram" and external.isdecimal() and int(external) in admin_ids
 
 
 def in_group(event: Incoming) -> bool:

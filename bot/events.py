@@ -28,9 +28,18 @@ class PollAnswer:
     options: tuple[int, ...]
 
 
+NEWCOMER = -1  # the user_id of an event whose person the records don't know yet
+
+
 @dataclass(frozen=True)
 class Incoming:
-    """Something a user did: typed text, a command, pressed a button or sent a file."""
+    """Something a user did: typed text, a command, pressed a button or sent a file.
+
+    `user_id` is the person's user id in the records: a channel resolves its own id of them
+    (a Telegram user id) through their identity first. For a person it finds no user for,
+    `user_id` is NEWCOMER and `identity` says who they are on the channel (channel, external
+    id), for the core to enrol them by. `chat_id` is a group's chat, or None (or the user id)
+    for the person's own private chat."""
 
     user_id: int
     text: str = ""
@@ -43,6 +52,7 @@ class Incoming:
     upload: Upload | None = None
     poll_answer: PollAnswer | None = None
     media: str | None = None  # "photo", "sticker", "voice", ...: something that isn't text
+    identity: tuple[str, str] | None = None  # a newcomer's (channel, external id)
 
 
 @dataclass(frozen=True)

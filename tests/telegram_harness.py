@@ -52,7 +52,8 @@ class Harness:
         return sum(c.method == "answerCallbackQuery" for c in self.api.calls)
 
     async def enrol(self, user_id: int, role: str = "trainee", **fields) -> None:
-        """Set-up shortcut: an invite redeemed straight in the records."""
+        """Set-up shortcut: an invite redeemed straight in the records, by `user_id`'s Telegram
+        identity (a newcomer gets their Telegram id as user id)."""
         records = self.core.services.records
         invite = await records.create_invite(
             role=role,
@@ -62,7 +63,8 @@ class Harness:
             expires_at=datetime.now(UTC) + timedelta(days=1),
             created_by=ADMIN,
         )
-        await records.redeem(invite.code, user_id=user_id, name=f"user{user_id}", lang="zh")
+        identity = ("telegram", str(user_id))
+        await records.redeem(invite.code, identity=identity, name=f"user{user_id}", lang="zh")
 
 
 async def until(condition, timeout: float = 30.0) -> None:

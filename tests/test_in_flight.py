@@ -195,7 +195,7 @@ async def test_telegram_tells_the_asker_once_after_a_crash_and_an_answer_leaves_
     pack_app, records_url
 ):
     records = await Records.open(records_url)
-    await records.ensure_user(ANN, name="Ann", role="trainee", lang="zh")
+    await records.ensure_identified(("telegram", str(ANN)), name="Ann", role="trainee", lang="zh")
     core = core_over(records)
     core.services.tutor.stream = hang  # type: ignore[method-assign]
     task = asyncio.create_task(replies(core, Incoming(ANN, QUESTION, lang="zh", chat_id=ANN)))

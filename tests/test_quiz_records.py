@@ -26,6 +26,7 @@ from knowledge.records.tables import (
 )
 from tests.postgres import RecordsDB
 from tests.test_mastery import question
+from tests.test_records import HEAD
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -275,7 +276,7 @@ async def test_migration_0002_upgrades_a_0001_database_keeping_its_users(records
     try:
         async with store.engine.connect() as conn:
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert version == [("0008",)]
+        assert version == [(HEAD,)]
         assert (await store.user(7)).name == "Lin"
         await store.upsert_items(BANK)
         quiz = await ask(store, 7)

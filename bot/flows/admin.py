@@ -190,8 +190,8 @@ async def confirm_remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply | Notice]:
         return
     lang = as_lang(target.lang) or "zh"
     yield Notice(target.id, say("you_were_removed", lang), lang)
+    await refresh_menu(ctx, target.id, None, lang)  # while their chat is still known
     await forget_person(ctx, target.id)
-    await refresh_menu(ctx, target.id, None, lang)
     text = ctx.say("user_removed", name=target.name or "—", id=target.id)
     yield ctx.reply(text, kind="info", edit=True)
 
@@ -228,9 +228,19 @@ async def _target(ctx: Ctx[Needs], user_id: str) -> User | Reply:
     target = await ctx.services.records.user(number(user_id))
     if target is None:
         return ctx.reply(ctx.say("no_user", id=user_id), kind="error")
-    if target.id == ctx.user.id or target.id in ctx.services.policy.admin_ids:
+    if target.id == ctx.user.id or await _listed_admin(ctx, target.id):
         return ctx.reply(ctx.say("not_yourself"), kind="error")
     return target
+
+
+async def _listed_admin(ctx: Ctx[Needs], user_id: int) -> bool:
+    """Whether the user is an admin of ADMIN_IDS: Telegram ids, matched through their
+    Telegram identity (someone without one, the console's owner, by their user id)."""
+    admin_ids = ctx.services.policy.admin_ids
+    telegram = await ctx.services.records.external_id(user_id, "telegram")
+    if telegram is None:
+        return user_id in admin_ids
+    return telegram.isdecimal() and int(telegram) in admin_ids
 
 
 FLOW = Flow(

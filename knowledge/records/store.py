@@ -26,6 +26,7 @@ from knowledge.people import (
 
 from .canon import CanonicalRecords
 from .engine import MEMORY, changed, connect
+from .identities import Identity, IdentityRecords
 from .inflight import InFlightRecords
 from .log import QuestionLog
 from .quiz import QuizRecords
@@ -37,7 +38,13 @@ USER_FIELDS = frozenset({"name", "role", "cohort", "category", "lang", "pending"
 
 
 class Records(
-    QuestionLog, CanonicalRecords, QuizRecords, ReportingMixin, WebRecords, InFlightRecords
+    IdentityRecords,
+    QuestionLog,
+    CanonicalRecords,
+    QuizRecords,
+    ReportingMixin,
+    WebRecords,
+    InFlightRecords,
 ):
     """Async access to the records database; open with `await Records.open(url)`."""
 
@@ -74,6 +81,21 @@ class Records(
             assert row is not None
             row.role = higher(row.role, role)
             return row.record()
+
+    async def ensure_identified(
+        self, identity: Identity, *, name: str, role: str, lang: str | None = None
+    ) -> User:
+        """The user known by `identity` (channel, external id), enrolled with it if new (the
+        user and the identity in one transaction); an existing one is only ever raised in role."""
+        validate(role=role, lang=lang)
+        async with self._sessions.begin() as s:
+            row = await self._identified(s, identity)
+            if row is None:
+                row = await self._enrol(s, identity, name=name, role=role, lang=lang)
+            row.role = higher(row.role, role)
+            user = row.record()
+        self._remember(identity, user.id)
+        return user
 
     async def update_user(self, user_id: int, **fields: Any) -> User | None:
         """Change any of name, role, cohort, category, lang, pending; None if no such user."""
@@ -126,7 +148,8 @@ class Records(
     async def forget(self, user_id: int) -> bool:
         """Delete the user with their questions, ratings and quiz records; True if there was
         such a user. A canonical answer to one of their questions stays, no longer linked to
-        it, with their words replaced by its standalone question where it has one."""
+        it, with their words replaced by its standalone question where it has one. Their
+        identities go with them (the database cascades), so they arrive as newcomers again."""
         asked = select(QuestionRow.id).where(QuestionRow.user_id == user_id)
         async with self._sessions.begin() as s:
             theirs_canonical = CanonicalRow.source_question_id.in_(asked)
@@ -142,7 +165,8 @@ class Records(
             await s.execute(delete(RatingRow).where(theirs))
             await s.execute(delete(QuestionRow).where(QuestionRow.user_id == user_id))
             result = await s.execute(delete(UserRow).where(UserRow.id == user_id))
-            return changed(result) > 0
+        self._forget_cached(user_id)
+        return changed(result) > 0
 
     # invites
 
@@ -167,16 +191,32 @@ class Records(
             s.add(row)
         return row.record()
 
-    async def redeem(self, code: str, *, user_id: int, name: str, lang: str | None) -> User:
+    async def redeem(
+        self,
+        code: str,
+        *,
+        user_id: int | None = None,
+        identity: Identity | None = None,
+        name: str,
+        lang: str | None,
+    ) -> User:
         """Enrol the user with the invite's role, cohort and category, using up one use.
+
+        The user is `user_id`, or the one known by `identity` (channel, external id): a
+        newcomer by an identity gets a user with it linked, in the same transaction.
 
         Raises InviteError("unknown" | "revoked" | "expired" | "used_up"). A user already
         enrolled by this code gets their record back without another use being taken.
         """
         validate(lang=lang)
+        if (user_id is None) == (identity is None):
+            raise TypeError("redeem takes a user_id or an identity")
         async with self._sessions.begin() as s:
             invite = await s.get(InviteRow, code, with_for_update=True)
-            row = await s.get(UserRow, user_id, with_for_update=True)
+            if identity is not None:
+                row = await self._identified(s, identity)
+            else:
+                row = await s.get(UserRow, user_id, with_for_update=True)
             enrolled = row is not None and row.invite_code == code
             snapshot = invite.record() if invite is not None else None
             if reason := redeem_refusal(snapshot, enrolled=enrolled, now=utcnow()):
@@ -193,6 +233,8 @@ class Records(
             )
             if changed(taken) != 1:
                 raise InviteError("used_up")
+            if row is None and identity is not None:
+                row = await self._enrol(s, identity, name=name, role=invite.role, lang=lang)
             if row is None:
                 new = dict(id=user_id, name=name, role=invite.role, lang=lang)
                 await s.execute(self._insert(UserRow).values(**new).on_conflict_do_nothing())

@@ -74,6 +74,19 @@ class UserRow(Base):
         )  # fmt: skip
 
 
+class IdentityRow(Base):
+    """How a person is known on a channel: ('telegram', their Telegram id) -> their user
+    (migration 0009)."""
+
+    __tablename__ = "identities"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class InviteRow(Base):
     __tablename__ = "invites"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -46,6 +46,7 @@ from bot.channels.telegram.send import (
 )
 from bot.core import ChatCore
 from bot.events import (
+    NEWCOMER,
     Document,
     Incoming,
     Notice,
@@ -120,11 +121,17 @@ class TelegramChannel:
         self.core.services.invite_link = lambda code: f"https://t.me/{self.username}?start={code}"
         bot = app.bot
 
-        async def push(chat_id: int, items: AsyncIterator[Out]) -> None:
+        async def push(target: int, items: AsyncIterator[Out]) -> None:
+            chat_id = await self._chat_of(target)
+            if chat_id is None:
+                log.warning("user %s has no Telegram chat: a later reply is not delivered", target)
+                return
             await self._deliver(bot, chat_id, items)
 
-        async def set_menu(chat_id: int, role: str | None, lang: Lang) -> None:
-            await set_role_menu(bot, chat_id, role, lang)
+        async def set_menu(user_id: int, role: str | None, lang: Lang) -> None:
+            chat_id = await self._chat_of(user_id)
+            if chat_id is not None:
+                await set_role_menu(bot, chat_id, role, lang)
 
         async def amend(chat_id: int, message_id: int, text: str) -> None:
             await edit(bot, chat_id, message_id, render.escape(text))
@@ -133,13 +140,39 @@ class TelegramChannel:
         services.push, services.set_menu, services.amend = push, set_menu, amend
         await set_menus(bot, await staff(self.core))
 
+    # -- who is who ----------------------------------------------------------------------
+    # The core speaks of users by our user id; Telegram of users by their Telegram id. Each
+    # update's Telegram user is resolved to their user through their identity (the records
+    # keep the answers in memory), and a reply for a user goes to the private chat of their
+    # Telegram identity. A chat the core names is a group's (Telegram's are negative) or,
+    # positive, a user's own chat.
+    async def _who(self, update: Update) -> dict:
+        user = update.effective_user
+        assert user is not None
+        code = (user.language_code or "").lower()
+        lang = "zh" if code.startswith("zh") else "en" if code else None
+        who: dict = {"name": user.full_name, "lang": lang}
+        user_id = await self.core.services.records.user_of("telegram", str(user.id))
+        if user_id is None:
+            return who | {"user_id": NEWCOMER, "identity": ("telegram", str(user.id))}
+        return who | {"user_id": user_id}
+
+    async def _chat_of(self, target: int) -> int | None:
+        """The Telegram chat of a chat the core names: a group's as it is, a user's private
+        chat through their Telegram identity (None when they have none)."""
+        if target < 0:
+            return target
+        telegram = await self.core.services.records.external_id(target, "telegram")
+        return int(telegram) if telegram is not None and telegram.isdecimal() else None
+
     # -- updates in ---------------------------------------------------------------------
     async def _skipped(self, update: Update, first: bool) -> None:
         """An update of a user who already has `waiting` updates in line: not handled. The
         first of a burst gets one line saying so (in a private chat only: in a group it may not
         have been meant for the bot); a press always gets its spinner stopped."""
-        who = _who(update)
-        known = await self.core.services.records.user(who["user_id"])
+        who = await self._who(update)
+        records = self.core.services.records
+        known = None if who.get("identity") else await records.user(who["user_id"])
         lang = as_lang(known.lang if known else None) or as_lang(who["lang"]) or "zh"
         text = say("busy", lang)
         if update.callback_query:
@@ -162,8 +195,9 @@ class TelegramChannel:
         if text is None and command is None:
             return  # a group message not meant for the bot
         event = Incoming(
-            **_who(update), text=text or "", command=command, args=args, chat_id=message.chat_id
-        )
+            **await self._who(update), text=text or "", command=command, args=args,
+            chat_id=message.chat_id if group else None,
+        )  # fmt: skip
         reply_to = message.message_id if group else None
         await self._deliver(context.bot, message.chat_id, self.core.respond(event), reply_to)
 
@@ -210,8 +244,8 @@ class TelegramChannel:
             if getattr(message, k)
         )  # fmt: skip
         event = Incoming(
-            **_who(update), text=text or "", command=command, args=args,
-            chat_id=message.chat_id, media=kind,
+            **await self._who(update), text=text or "", command=command, args=args,
+            chat_id=message.chat_id if group else None, media=kind,
         )  # fmt: skip
         reply_to = message.message_id if group else None
         await self._deliver(context.bot, message.chat_id, self.core.respond(event), reply_to)
@@ -229,7 +263,7 @@ class TelegramChannel:
 
         name = document.file_name or "upload"
         upload = Upload(name, document.file_size, fetch)
-        event = Incoming(**_who(update), upload=upload, chat_id=message.chat_id)
+        event = Incoming(**await self._who(update), upload=upload)  # a private chat
         await self._deliver(context.bot, message.chat_id, self.core.respond(event))
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -237,11 +271,17 @@ class TelegramChannel:
         assert query is not None
         message = query.message if isinstance(query.message, Message) else None
         chat_id = message.chat_id if message else query.from_user.id
-        event = Incoming(**_who(update), button=query.data or "", chat_id=chat_id)
+        private = message is None or message.chat.type == ChatType.PRIVATE
+        event = Incoming(
+            **await self._who(update), button=query.data or "",
+            chat_id=None if private else chat_id,
+        )  # fmt: skip
         toast = ""
         items = []
         async for item in self.core.respond(event):
-            if isinstance(item, Reply) and item.kind == "toast":
+            if isinstance(item, Notice):  # now, while the person's identity is surely there
+                await self._notify(context.bot, item)
+            elif isinstance(item, Reply) and item.kind == "toast":
                 toast = item.text
             else:
                 items.append(item)
@@ -254,9 +294,9 @@ class TelegramChannel:
         if not answer.option_ids:
             return  # a vote taken back: quiz polls allow none, nothing to do
         chosen = PollAnswer(answer.poll_id, tuple(answer.option_ids))
-        user_id = _who(update)["user_id"]
-        event = Incoming(**_who(update), poll_answer=chosen, chat_id=user_id)
-        await self._deliver(context.bot, user_id, self.core.respond(event))
+        event = Incoming(**await self._who(update), poll_answer=chosen)  # a private chat
+        assert update.effective_user is not None
+        await self._deliver(context.bot, update.effective_user.id, self.core.respond(event))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("handling an update failed", exc_info=context.error)
@@ -280,7 +320,7 @@ class TelegramChannel:
         last_edit = 0.0
         async for item in items:
             if isinstance(item, Notice):
-                await send(bot, item.user_id, render.escape(item.text))
+                await self._notify(bot, item)
                 continue
             if isinstance(item, Typing):
                 await quietly(
@@ -319,12 +359,22 @@ class TelegramChannel:
                     await send(bot, chat_id, part, buttons, reply_to)
             live = None
 
+    async def _notify(self, bot, notice: Notice) -> None:
+        """A line for another person, in the private chat of their Telegram identity."""
+        if (chat_id := await self._chat_of(notice.user_id)) is not None:
+            await send(bot, chat_id, render.escape(notice.text))
+        else:
+            log.warning("user %s has no Telegram chat for a notice", notice.user_id)
+
     async def _ask(self, bot, chat_id: int, prompt: QuizPrompt) -> None:
         """A native quiz poll when the question fits one, else a message with buttons."""
         if prompt.poll:
             sent = await send_quiz_poll(bot, chat_id, prompt)
             if sent is not None and sent.poll is not None:
-                await self.core.poll_sent(prompt, chat_id, sent.poll.id, sent.message_id)
+                # quiz polls go to private chats only: the chat is the trainee's Telegram id
+                user_id = await self.core.services.records.user_of("telegram", str(chat_id))
+                if user_id is not None:
+                    await self.core.poll_sent(prompt, user_id, sent.poll.id, sent.message_id)
                 return
         markup = _keyboard(Reply("", buttons=prompt.buttons))
         await send(bot, chat_id, render.escape(prompt.body), markup)
@@ -398,14 +448,6 @@ def _replies_to_bot(message: Message) -> bool:
         and replied.from_user is not None
         and replied.from_user.id == message.get_bot().id
     )
-
-
-def _who(update: Update) -> dict:
-    user = update.effective_user
-    assert user is not None
-    code = (user.language_code or "").lower()
-    lang = "zh" if code.startswith("zh") else "en" if code else None
-    return {"user_id": user.id, "name": user.full_name, "lang": lang}
 
 
 def _html(reply: Reply) -> str:

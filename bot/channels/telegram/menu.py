@@ -50,11 +50,15 @@ def commands(role: str, lang: Lang) -> list[BotCommand]:
 
 
 async def staff(core) -> list[tuple[int, str, Lang]]:
-    """(chat, role, language) of every instructor and admin, for their menus at start-up."""
-    people = [
-        u for role in ("instructor", "admin") for u in await core.services.records.users(role=role)
-    ]
-    found = [(u.id, u.role, "en" if u.lang == "en" else "zh") for u in people]
+    """(chat, role, language) of every instructor and admin, for their menus at start-up: the
+    private chat of their Telegram identity, and of each ADMIN_IDS admin not enrolled yet."""
+    records = core.services.records
+    people = [u for role in ("instructor", "admin") for u in await records.users(role=role)]
+    found = []
+    for u in people:
+        telegram = await records.external_id(u.id, "telegram")
+        if telegram is not None and telegram.isdecimal():
+            found.append((int(telegram), u.role, "en" if u.lang == "en" else "zh"))
     known = {chat for chat, _, _ in found}
     return found + [
         (a, "admin", "zh") for a in sorted(core.services.policy.admin_ids) if a not in known
