@@ -1,10 +1,10 @@
-"""Instructors' materials: uploads with progress, the list, removing a document, asking before
-a different file replaces one of the same name, and restoring the version a replace superseded
-or a document that was removed.
+"""Instructors' materials: uploads with progress and the /materials list, and what the
+decisions on them (`materials_changes`) show too: who loaded a document and when, what a load
+did, or why a file could not be loaded.
 
 An upload whose name is loaded with other content is held (`Ingestor.pending`, under the data
-directory) and the instructor asked: "Replace" loads it, "Cancel" drops it. The bundled course
-pack's documents are replaced, removed and restored by admins only."""
+directory) and the instructor asked whether to replace it; the answer, removing a document and
+/restore are in `materials_changes`; changing the library itself is in `library`."""
 
 from __future__ import annotations
 
@@ -19,28 +19,21 @@ from typing import TYPE_CHECKING, Protocol
 from bot.conversation import press
 from bot.events import Progress, Reply, Upload
 from bot.flows import Ctx, Flow, Route, buttons, local_time
+from bot.flows.library import Library, ingesting, loader_of
 from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
 from bot.flows.question_files import import_questions
 from bot.texts import say
 from ingest.loaders import SUFFIXES
-from ingest.pipeline import FileResult, Ingestor, Loader
+from ingest.pipeline import FileResult
 from knowledge.answering.models import DocumentInfo
-from knowledge.errors import NoPreviousVersion, PackDocument
 from knowledge.learning.model import CompetencyModel
-from knowledge.records import Records, User
+from knowledge.records import Records
 from knowledge.vocabulary import MB, Lang
 
 if TYPE_CHECKING:
     from bot.services import Policy
 
 log = logging.getLogger(__name__)
-
-
-class Library(Protocol):
-    """What changing the library takes: the ingestor, and the lock that keeps it one at a time."""
-
-    ingestor: Ingestor
-    ingest_lock: asyncio.Lock
 
 
 class Needs(Library, Protocol):
@@ -106,11 +99,6 @@ T = {
         "它属于随附的课程资料包，只有管理员可以替换或移除。",
         "It is part of the bundled course pack; only an admin can replace or remove it.",
     ),
-    "pack_only_admin": (
-        "{doc} 属于随附的课程资料包，只有管理员可以替换、移除或恢复。",
-        "{doc} is part of the bundled course pack; only an admin can replace, remove or "
-        "restore it.",
-    ),
     "conflict": (
         "已经有一份名为 {doc} 的资料，内容与新文件不同：《{title}》，{chunks} 段，由{by}于 {at} "
         "加载。\n要用新文件替换它吗？旧版会保留，可用 /restore 恢复。",
@@ -119,11 +107,6 @@ T = {
         "brings it back.",
     ),
     "replace": ("替换", "Replace"),
-    "replacing": ("正在替换 {doc}…", "Replacing {doc}…"),
-    "kept": (
-        "已取消，《{title}》（{doc}）保持不变。",
-        "Cancelled; “{title}” ({doc}) stays as it was.",
-    ),
     "not_replaced": (
         "{doc} 已经有一份内容不同的版本（《{title}》，{chunks} 段，由{by}于 {at} 加载），"
         "没有替换。要替换，请勾选“替换同名资料”后重新上传。",
@@ -131,30 +114,6 @@ T = {
         "by {by}, {at}); not replaced. To replace it, tick “Replace documents of the same "
         "name” and upload it again.",
     ),
-    "expired": (
-        "这次上传已不再保留，请重新发送文件。",
-        "That upload is no longer held; please send the file again.",
-    ),
-    "restore_button": ("↩ 恢复旧版", "↩ Restore the previous version"),
-    "restored": (
-        "已恢复 {doc} 的上一版：《{title}》，{chunks} 段，由{by}于 {at} 加载。",
-        "Restored the previous version of {doc}: “{title}”, {chunks} passages, loaded by "
-        "{by}, {at}.",
-    ),
-    "restored_removed": (
-        "已恢复已移除的 {doc}：《{title}》，{chunks} 段，由{by}于 {at} 加载。",
-        "Restored the removed {doc}: “{title}”, {chunks} passages, loaded by {by}, {at}.",
-    ),
-    "no_previous": ("{doc} 没有可恢复的旧版。", "{doc} has no earlier version to restore."),
-    "restore_usage": (
-        "用法：/restore 文件名。有旧版可恢复或已移除的资料：",
-        "Usage: /restore FILE. Documents with an earlier version kept, or removed:",
-    ),
-    "restore_none": (
-        "用法：/restore 文件名。目前没有可恢复的旧版或已移除的资料。",
-        "Usage: /restore FILE. No document has an earlier version kept or was removed.",
-    ),
-    "removed_mark": ("（已移除）", " (removed)"),
     "added": ("已加入", "Added"),
     "replaced": ("已替换", "Replaced"),
     "unchanged": ("内容未变，无需更新", "Unchanged, nothing to do"),
@@ -170,16 +129,6 @@ T = {
     ),
     "by_cli": ("服务器命令行", "the server's command line"),
     "by_unknown": ("（未记录）", "(not recorded)"),
-    "remove_confirm": ("确定移除《{title}》（{doc}）吗？", "Remove “{title}” ({doc})?"),
-    "yes_remove": ("确定移除", "Yes, remove"),
-    "removed": (
-        "已移除《{title}》，以后不会再被检索到。",
-        "Removed “{title}”; it won't be used again.",
-    ),
-    "removed_restore": (
-        "已移除《{title}》，以后不会再被检索到。用 /restore {doc} 可以恢复。",
-        "Removed “{title}”; it won't be used again. /restore {doc} brings it back.",
-    ),
 }
 
 
@@ -227,7 +176,7 @@ async def upload(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
             token = await asyncio.to_thread(pending.hold, path, name, ctx.user.id)
             yield _ask_replace(ctx, result.doc, token)
             return
-    yield _summary(ctx, result)
+    yield summary_reply(ctx, result)
 
 
 def _ask_replace(ctx: Ctx[Needs], doc: DocumentInfo, token: str) -> Reply:
@@ -239,41 +188,6 @@ def _ask_replace(ctx: Ctx[Needs], doc: DocumentInfo, token: str) -> Reply:
         [(ctx.say("replace", T), press("rpl", token)), (ctx.say("cancel"), press("rplno", token))]
     )
     return ctx.reply(text, kind="info", buttons=choice)
-
-
-async def replace(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
-    """ "Replace" under the question: the held upload is loaded in place of the document."""
-    core = ctx.services
-    held = await asyncio.to_thread(core.ingestor.pending.get, ctx.press.text(), ctx.user.id)
-    if held is None:
-        yield ctx.reply(ctx.say("expired", T), kind="info", edit=True)
-        return
-    yield ctx.reply(ctx.say("replacing", T, doc=held.name), kind="info", edit=True)
-    result: FileResult | None = None
-    async for item in ingesting(core, held.path, held.name, loader_of(ctx.user), replace=True):
-        if isinstance(item, FileResult):
-            result = item
-    assert result is not None
-    if result.status != "failed":
-        await asyncio.to_thread(core.ingestor.pending.drop, held.token)
-    summary = _summary(ctx, result)
-    if result.status == "replaced" and result.doc is not None:
-        again = buttons([(ctx.say("restore_button", T), press("rst", result.doc.doc_id))])
-        summary = ctx.reply(summary.text, kind="info", buttons=again)
-    yield ctx.reply(summary.text, kind=summary.kind, buttons=summary.buttons, edit=True)
-
-
-async def keep_upload(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    """ "Cancel" under the question: the held upload is dropped, the document stays."""
-    pending = ctx.services.ingestor.pending
-    held = await asyncio.to_thread(pending.get, ctx.press.text(), ctx.user.id)
-    if held is None:
-        yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
-        return
-    await asyncio.to_thread(pending.drop, held.token)
-    doc = await asyncio.to_thread(ctx.services.ingestor.find, held.name)
-    title = doc.title if doc else held.name
-    yield ctx.reply(ctx.say("kept", T, title=title, doc=held.name), kind="info", edit=True)
 
 
 async def _download(ctx: Ctx[Needs], up: Upload, path: Path) -> Reply | None:
@@ -300,53 +214,11 @@ def _size_problem(ctx: Ctx[Needs], name: str, size: int | None) -> Reply | None:
     return ctx.reply(text, kind="error")
 
 
-def loader_of(user: User) -> Loader:
-    """A person as the loader a document records (admins may change the course pack's)."""
-    return Loader(user.id, user.name, admin=user.role == "admin")
-
-
 def loaded_by(doc: DocumentInfo, lang: Lang) -> str:
     """Who loaded `doc`, as people are shown it."""
     if doc.from_cli:
         return say("by_cli", lang, T)
     return doc.loaded_by or say("by_unknown", lang, T)
-
-
-async def ingesting(
-    library: Library, path: Path, name: str, loader: Loader, replace: bool
-) -> AsyncIterator[tuple[int, int] | FileResult]:
-    """Ingest one file as every channel does: one at a time (the ingest lock), in a worker
-    thread, passing (passages done, total) on as they come, then the FileResult; the
-    document records `loader` as who loaded it. Without `replace`, a file whose name is
-    loaded with other content is a "conflict", for the channel to ask about."""
-    async with library.ingest_lock:
-        async for item in _ingest(library.ingestor, path, name, loader, replace):
-            yield item
-
-
-async def _ingest(
-    ingestor: Ingestor, path: Path, name: str, loader: Loader, replace: bool
-) -> AsyncIterator[tuple[int, int] | FileResult]:
-    loop = asyncio.get_running_loop()
-    updates: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-
-    def progress(done: int, total: int) -> None:
-        loop.call_soon_threadsafe(updates.put_nowait, (done, total))
-
-    work = asyncio.ensure_future(
-        asyncio.to_thread(ingestor.ingest_file, path, name, False, progress, loader, replace)
-    )
-    while not work.done():
-        waiter = asyncio.ensure_future(updates.get())
-        await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter.done():
-            yield waiter.result()
-        else:
-            waiter.cancel()
-    result = work.result()
-    if result.status in ("added", "replaced"):
-        await asyncio.to_thread(ingestor.on_change)
-    yield result
 
 
 def failure(result: FileResult, lang: Lang) -> str:
@@ -357,7 +229,7 @@ def failure(result: FileResult, lang: Lang) -> str:
     return say("failed", lang, T, name=result.path.name, why=why, error=result.error or why)
 
 
-def _summary(ctx: Ctx[Needs], result: FileResult) -> Reply:
+def summary_reply(ctx: Ctx[Needs], result: FileResult) -> Reply:
     if result.status == "failed" or result.doc is None:
         return ctx.reply(failure(result, ctx.lang), kind="error")
     d = result.doc
@@ -391,110 +263,7 @@ def loaded_time(ctx: Ctx[Needs], doc: DocumentInfo) -> str:
         return doc.loaded_at[:16]
 
 
-async def ask_remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    store = ctx.services.ingestor.store
-    doc = await asyncio.to_thread(store.document, ctx.press.text())
-    if doc is None:
-        yield ctx.reply(ctx.say("gone"), kind="toast")
-        return
-    if ctx.user.role != "admin" and doc.doc in ctx.services.ingestor.protected:
-        yield ctx.reply(ctx.say("pack_only_admin", T, doc=doc.doc), kind="error")
-        return
-    confirm = buttons(
-        [(ctx.say("yes_remove", T), press("rmok", doc.doc_id)), (ctx.say("cancel"), press("rmno"))]
-    )
-    text = ctx.say("remove_confirm", T, title=doc.title, doc=doc.doc)
-    yield ctx.reply(text, kind="info", buttons=confirm)
-
-
-async def remove(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    try:
-        doc = await remove_document(ctx.services, ctx.press.text(), loader_of(ctx.user))
-    except PackDocument as refused:
-        yield ctx.reply(ctx.say("pack_only_admin", T, doc=refused.doc), kind="error", edit=True)
-        return
-    if doc is None:
-        yield ctx.reply(ctx.say("gone"), kind="info", edit=True)
-        return
-    text = ctx.say("removed_restore", T, title=doc.title, doc=doc.doc)
-    yield ctx.reply(text, kind="info", edit=True)
-
-
-async def remove_document(library: Library, doc_id: str, loader: Loader) -> DocumentInfo | None:
-    """Retire a document (None if it is already gone), one change at a time, off the loop;
-    PackDocument when `loader` may not remove it."""
-    ingestor = library.ingestor
-    async with library.ingest_lock:
-        if await asyncio.to_thread(ingestor.store.document, doc_id) is None:
-            return None
-        return await asyncio.to_thread(ingestor.remove, doc_id, loader)
-
-
-async def restore_document(
-    library: Library, doc: str, loader: Loader
-) -> tuple[DocumentInfo, DocumentInfo | None]:
-    """Bring back the version the last replace of `doc` superseded (or the removed document),
-    one change at a time, off the loop; NoPreviousVersion or PackDocument when it cannot."""
-    async with library.ingest_lock:
-        return await asyncio.to_thread(library.ingestor.restore, doc, loader)
-
-
-async def restore_command(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    """`/restore NAME`; without a name, the documents with an earlier version kept and those
-    removed (marked so), to tap."""
-    name = " ".join(ctx.event.args).strip()
-    if name:
-        yield await _restore(ctx, name)
-        return
-    store = ctx.services.ingestor.store
-    kept = await asyncio.to_thread(store.previous_documents)
-    if not kept:
-        yield ctx.reply(ctx.say("restore_none", T), kind="info")
-        return
-    active = {d.doc_id for d in await asyncio.to_thread(store.documents)}
-    mark = ctx.say("removed_mark", T)
-    rows = [
-        [(f"↩ {d.doc[:40]}{'' if d.doc_id in active else mark}", press("rst", d.doc_id))]
-        for d in kept
-    ]
-    yield ctx.reply(ctx.say("restore_usage", T), kind="info", buttons=buttons(*rows))
-
-
-async def restore_pressed(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    yield await _restore(ctx, ctx.press.text())
-
-
-async def _restore(ctx: Ctx[Needs], doc: str) -> Reply:
-    try:
-        restored, displaced = await restore_document(ctx.services, doc, loader_of(ctx.user))
-    except NoPreviousVersion as missing:
-        return ctx.reply(ctx.say("no_previous", T, doc=missing.doc), kind="error")
-    except PackDocument as refused:
-        return ctx.reply(ctx.say("pack_only_admin", T, doc=refused.doc), kind="error")
-    text = ctx.say(
-        "restored" if displaced else "restored_removed", T, doc=restored.doc,
-        title=restored.title, chunks=restored.chunks,
-        by=loaded_by(restored, ctx.lang), at=loaded_time(ctx, restored),
-    )  # fmt: skip
-    return ctx.reply(text, kind="info")
-
-
-async def keep(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
-    yield ctx.reply(ctx.say("cancelled"), kind="info", edit=True)
-
-
 FLOW = Flow(
-    commands={
-        "materials": Route("instructor", list_materials),
-        "restore": Route("instructor", restore_command),
-    },
-    buttons={
-        "rm": Route("instructor", ask_remove),
-        "rmok": Route("instructor", remove),
-        "rmno": Route("instructor", keep),
-        "rpl": Route("instructor", replace),
-        "rplno": Route("instructor", keep_upload),
-        "rst": Route("instructor", restore_pressed),
-    },
+    commands={"materials": Route("instructor", list_materials)},
     upload=Route("trainee", upload),  # the handler itself tells trainees what uploads are for
 )

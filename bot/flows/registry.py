@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.flows import Flow, account, admin, ask, feedback, materials, progress, quiz, reports, web
+from bot.flows import (
+    Flow,
+    account,
+    admin,
+    ask,
+    feedback,
+    materials,
+    materials_changes,
+    progress,
+    quiz,
+    reports,
+    web,
+)
 from bot.flows.quiz import start
 
 FLOWS: tuple[Flow, ...] = (
     account.FLOW,
     ask.FLOW,
     materials.FLOW,
+    materials_changes.FLOW,
     feedback.FLOW,
     admin.FLOW,
     quiz.FLOW,

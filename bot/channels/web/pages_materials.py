@@ -11,7 +11,9 @@ from aiohttp import web
 from bot.channels.web.auth import guard
 from bot.channels.web.base import USER, console, lang_of, message, render
 from bot.channels.web.pages_upload import batch_of
-from bot.flows.materials import T, loaded_by, loader_of, remove_document, restore_document
+from bot.flows.library import loader_of, remove_document, restore_document
+from bot.flows.materials import loaded_by
+from bot.flows.materials_changes import T
 from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
 from bot.texts import say
 from ingest.loaders import SUFFIXES

@@ -23,7 +23,8 @@ from bot.channels.web.auth import MULTIPART, guard
 from bot.channels.web.base import USER, console, lang_of, message
 from bot.channels.web.texts import W
 from bot.channels.web.uploads import Batch, FileState, Said
-from bot.flows.materials import T, failure, ingesting, loaded_by, loader_of
+from bot.flows.library import ingesting, loader_of
+from bot.flows.materials import T, failure, loaded_by
 from bot.flows.question_files import SUFFIXES as QUESTION_SUFFIXES
 from bot.flows.question_files import import_questions
 from bot.services import Services
