@@ -8,6 +8,13 @@ reading processes it starts) is its own. Every case starts from a library holdin
 document; a case loses material when that document's passages change. Files go through the
 production ingest pipeline (sandboxed reading, chunking, the passage cap) with the fake
 embedder: what is measured is what a file does to the bot, not the embedding model's speed.
+
+The faults: trainees asking and answering quiz items through the chat core while every
+connection to their PostgreSQL database is terminated, again and again (127.0.0.1:5432, a
+throwaway database; the row says so when PostgreSQL is not reachable); and an upload while the
+library's disk is full (a small tmpfs, filled) or its index is read-only (a read-only bind
+mount), each child in a mount namespace of its own (`unshare`), so nothing outside it sees
+the mounts.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -189,17 +198,291 @@ async def _quiz_restart(trainees: int) -> dict[str, object]:
     }
 
 
-def measured(name: str, quick: bool) -> dict[str, object]:
-    """Run one case in a child process; its result with the child's peak memory."""
+QUIZ = "quiz answers across a restart"
+POSTGRES = "PostgreSQL dropped mid-run"
+FULL_DISK = "full disk, an upload"
+READ_ONLY = "read-only index, an upload"
+FAULTS = (POSTGRES, FULL_DISK, READ_ONLY)
+POSTGRES_URL = os.environ.get(
+    "RECORDS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+QUESTION = "How often is the torque wrench calibrated?"
+
+
+def _apology(item: object) -> bool:
+    from bot.events import Reply
+    from bot.texts import say
+
+    return isinstance(item, Reply) and item.text in (say("failed", "zh"), say("failed", "en"))
+
+
+def _verdict(shown: list) -> bool:
+    """Whether a quiz answer was told right or wrong."""
+    return any(getattr(o, "text", "")[:1] in ("✅", "❌") for o in shown)
+
+
+def postgres_drop(quick: bool) -> dict[str, object]:
+    """Trainees ask and answer quiz items while their database's connections are cut."""
+    return asyncio.run(_postgres_drop(*((4, 2, 3, 0.3) if quick else (20, 3, 8, 1.0))))
+
+
+async def _postgres_drop(trainees: int, rounds: int, drops: int, every: float) -> dict[str, object]:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    try:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return {"outcome": "PostgreSQL not reachable", "seconds": 0.0, "lost": "-", "doubled": "-"}
+    name = f"stdtutor_drop_{secrets.token_hex(4)}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        return await _drop_run(url, name, admin, trainees, rounds, drops, every)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _drop_run(  # noqa: PLR0913, PLR0915 - one scenario, told in order
+    url: str, database: str, admin, trainees: int, rounds: int, drops: int, every: float
+) -> dict[str, object]:
+    from sqlalchemy import func, select
+
+    from bot.bootstrap import build, open_core
+    from bot.events import Incoming, QuizPrompt, Reply
+    from bot.settings import Settings
+    from knowledge.answering.embeddings import HashEmbedder
+    from knowledge.records import Records
+    from knowledge.records.tables import AttemptRow, QuestionRow
+    from knowledge.vocabulary import CATEGORIES
+
+    with tempfile.TemporaryDirectory(prefix="stdtutor-robust-") as work:
+        folder = Path(work)
+        settings = Settings(_env_file=None, stdtutor_home=folder / "home")  # type: ignore[call-arg]
+        app = build(settings, embedder=HashEmbedder(), second_embedder=HashEmbedder("hash-terms-2"),
+                    embedding_cache=folder / "cache.sqlite")  # fmt: skip
+        control = folder / "handbook.md"
+        control.write_text(CONTROL, encoding="utf-8")
+        app.ingestor.ingest([control])
+        records = await Records.open(url)
+        core = await open_core(app, records)
+        users = list(range(1001, 1001 + trainees))
+        for user in users:
+            await records.ensure_user(user, name=f"trainee {user}", role="trainee", lang="en")
+            await records.update_user(user, category=CATEGORIES[user % len(CATEGORIES)])
+        messages = apologies = silent = two_replies = given_up = 0
+        answered: dict[int, int] = dict.fromkeys(users, 0)  # answers shown, per person
+        confirmed: set[tuple[int, str]] = set()  # (session, item) the person was told about
+
+        async def send(event: Incoming) -> list[Reply | QuizPrompt]:
+            """One message, sent again (up to 3 times) when the reply is an apology, as a
+            person would; each try must get exactly one reply: an apology or the answer."""
+            nonlocal messages, apologies, silent, two_replies, given_up
+            messages += 1
+            for _ in range(4):
+                shown = [o async for o in core.respond(event) if isinstance(o, Reply | QuizPrompt)]
+                sorry = [o for o in shown if _apology(o)]
+                if not shown:
+                    silent += 1
+                if sorry and len(shown) > len(sorry) or len(sorry) > 1:
+                    two_replies += 1  # "an apology and the answer"
+                    if os.environ.get("BENCH_DEBUG"):
+                        print(
+                            event.text or event.command or event.button,
+                            [getattr(o, "text", "")[:40] for o in shown],
+                            file=sys.stderr,
+                        )
+                if not sorry:
+                    return shown
+                apologies += 1
+                await asyncio.sleep(1.5)  # read the apology, send it again
+            given_up += 1
+            return []
+
+        async def trainee(user: int) -> None:
+            for _ in range(rounds):
+                shown = await send(Incoming(user, QUESTION, lang="en"))
+                answers = [o for o in shown if isinstance(o, Reply) and o.kind == "answer"]
+                answered[user] += len(answers)
+                shown = await send(Incoming(user, command="quiz", args=("3",), lang="en"))
+                while prompts := [o for o in shown if isinstance(o, QuizPrompt)]:
+                    prompt = prompts[-1]
+                    if prompt.buttons:  # the first option (or the first toggle, then "done")
+                        first, done = prompt.buttons[0][0], prompt.buttons[-1][-1]
+                        shown = await send(Incoming(user, button=first.data, lang="en"))
+                        if not _verdict(shown):
+                            shown = await send(Incoming(user, button=done.data, lang="en"))
+                    else:  # typed: a short or numerical answer, or a matching's letters
+                        shown = await send(Incoming(user, "A", lang="en"))
+                    if _verdict(shown):
+                        confirmed.add((prompt.session_id, prompt.item_id))
+
+        killed = 0
+
+        async def drop() -> None:  # every connection cut, `drops` times, while they work
+            nonlocal killed
+            for _ in range(drops):
+                await asyncio.sleep(every)
+                if talking.done():
+                    return
+                killed += await admin.fetchval(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                    "FROM pg_stat_activity WHERE datname = $1",
+                    database,
+                )
+
+        started = time.perf_counter()
+        talking = asyncio.gather(*(trainee(user) for user in users))
+        dropping = asyncio.create_task(drop())
+        await talking
+        await dropping
+        seconds = time.perf_counter() - started
+        pairs = select(AttemptRow.session_id, AttemptRow.item_id, func.count()).group_by(
+            AttemptRow.session_id, AttemptRow.item_id
+        )
+        asked = select(QuestionRow.user_id, func.count()).group_by(QuestionRow.user_id)
+        async with records.engine.connect() as conn:
+            attempts = {(s, i): n for s, i, n in (await conn.execute(pairs)).all()}
+            logged = dict((await conn.execute(asked)).all())
+        await records.close()
+    parts = {
+        "quiz answers told but not recorded": sum(attempts.get(p, 0) == 0 for p in confirmed),
+        "answers shown but not logged": sum(max(0, answered[u] - logged.get(u, 0)) for u in users),
+        "tries with no reply": silent,
+        "messages given up after 4 apologies": given_up,
+        "quiz answers recorded twice": sum(n > 1 for n in attempts.values()),
+        "tries with an apology and the answer": two_replies,
+        "questions logged more than answered": sum(
+            max(0, logged.get(u, 0) - answered[u]) for u in users
+        ),
+    }
+    values = list(parts.values())
+    lost, doubled = sum(values[:4]), sum(values[4:])
+    return {
+        "outcome": f"{messages} messages, {killed} connections cut, {apologies} apologies",
+        "seconds": seconds,
+        "lost": lost,
+        "doubled": doubled,
+        "messages": messages,
+        "apologies": apologies,
+        "killed": killed,
+        "answers": sum(answered.values()),
+        "quiz_answers": len(confirmed),
+        **parts,
+    }
+
+
+def index_fault(name: str, quick: bool) -> dict[str, object]:
+    """An instructor uploads a file while the library cannot be written."""
+    return asyncio.run(_index_fault(name))
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True)
+
+
+async def _index_fault(name: str) -> dict[str, object]:
+    from bot.bootstrap import build, open_core
+    from bot.events import Incoming, Reply, Upload
+    from bot.flows.materials import T
+    from bot.settings import Settings
+    from bot.texts import say
+    from knowledge.answering.embeddings import HashEmbedder
+    from knowledge.records import Records
+
+    with tempfile.TemporaryDirectory(prefix="stdtutor-robust-") as work:
+        folder = Path(work)
+        home = folder / "home"
+        (home / "chroma").mkdir(parents=True)
+        # The full disk: everything under the home on a small tmpfs (the index, the embedding
+        # cache); the read-only index: the index's folder. The records are elsewhere (as on
+        # PostgreSQL), so what is measured is the library's own failure.
+        disk = home if name == FULL_DISK else home / "chroma"
+        try:
+            if name == FULL_DISK:
+                _mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(home))
+        except (OSError, subprocess.CalledProcessError):
+            return {"outcome": "skipped: cannot mount here (unshare, root)", "seconds": 0.0,
+                    "lost": "-", "doubled": "-"}  # fmt: skip
+        try:
+            settings = Settings(_env_file=None, stdtutor_home=home)  # type: ignore[call-arg]
+            app = build(settings, embedder=HashEmbedder(),
+                        second_embedder=HashEmbedder("hash-terms-2"))  # fmt: skip
+            control = folder / "handbook.md"
+            control.write_text(CONTROL, encoding="utf-8")
+            app.ingestor.ingest([control])
+            before = [(d.doc, d.chunks, d.version) for d in app.store.documents()]
+            records = await Records.open(f"sqlite+aiosqlite:///{folder}/records.sqlite")
+            core = await open_core(app, records)
+            await records.ensure_user(5, name="Ann", role="instructor", lang="zh")
+            if name == FULL_DISK:
+                _fill(disk)
+            else:
+                _mount("--bind", str(disk), str(disk))
+                _mount("-o", "remount,bind,ro", str(disk))
+            upload = folder / "notes.md"
+            parts = (f"## Part {i}\n\nThe ballot on draft {i} closes after eight weeks."
+                     for i in range(30))  # fmt: skip
+            upload.write_text("# Ballot notes\n\n" + "\n\n".join(parts), encoding="utf-8")
+
+            async def fetch(path: Path) -> None:
+                path.write_bytes(upload.read_bytes())
+
+            event = Incoming(5, upload=Upload(upload.name, upload.stat().st_size, fetch))
+            started = time.perf_counter()
+            shown = [o async for o in core.respond(event) if isinstance(o, Reply)]
+            seconds = time.perf_counter() - started
+            after = [(d.doc, d.chunks, d.version) for d in app.store.documents()]
+            await records.close()
+        finally:
+            subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+    told = shown[-1].text if shown else ""
+    reasons = [k for k in T if k.startswith("why_") and say(k, "zh", T) in told]
+    outcome = (
+        f"refused: {reasons[0].removeprefix('why_')}"
+        if reasons
+        else "apology" if _apology(shown[-1]) else f"told: {told}"
+    ) if shown else "no reply"  # fmt: skip
+    return {
+        "outcome": outcome,
+        "seconds": seconds,
+        "lost": int(after != before),
+        "doubled": max(0, len(shown) - 1),
+        "told": told,
+    }
+
+
+def _fill(disk: Path) -> None:
+    """Write to `disk` until no byte more fits."""
+    with open(disk / "filler", "wb", buffering=0) as filler:
+        for size in (1024 * 1024, 4096, 1):
+            try:
+                while True:
+                    filler.write(b"\0" * size)
+            except OSError:
+                pass
+
+
+def measured(name: str, quick: bool, namespace: bool = True) -> dict[str, object]:
+    """Run one case in a child process; its result with the child's peak memory. The index
+    faults run in a mount namespace of their own, where their mounts stay."""
     argv = [sys.executable, "-m", "bench.robustness", "--case", name]
-    child = subprocess.Popen(
-        [*argv, *(["--quick"] if quick else [])], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    with child.stdout:
-        output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
+    if namespace and name in (FULL_DISK, READ_ONLY) and shutil.which("unshare"):
+        argv = ["unshare", "--user", "--map-root-user", "--mount", *argv]
+    with tempfile.TemporaryFile() as errors:  # the child's log: shown only if it crashes
+        child = subprocess.Popen([*argv, *(["--quick"] if quick else [])], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=errors, text=True)  # fmt: skip
+        assert child.stdout is not None
+        with child.stdout:
+            output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            sys.stderr.write(errors.read().decode(errors="replace")[-4000:])
+    if child.returncode != 0 and argv[0] == "unshare" and not output.strip():
+        return measured(name, quick, namespace=False)  # no namespaces: the case says so
     if child.returncode != 0:
         return {"outcome": f"crashed (exit {child.returncode})", "seconds": 0.0,
                 "lost": "?", "doubled": "?", "peak_mb": usage.ru_maxrss / 1024}  # fmt: skip
@@ -212,8 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", help=argparse.SUPPRESS)  # one case, in a child
     args = parser.parse_args(argv)
     if args.case:
-        if args.case == "quiz answers across a restart":
+        if args.case == QUIZ:
             result = quiz_restart(args.quick)
+        elif args.case == POSTGRES:
+            result = postgres_drop(args.quick)
+        elif args.case in (FULL_DISK, READ_ONLY):
+            result = index_fault(args.case, args.quick)
         else:
             result = run_case(args.case, args.quick)
         print(json.dumps(result, ensure_ascii=False))
@@ -221,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         print("--quick: each file at a fraction of the size its case names")
     print(f"{'case':<32}{'outcome':<52}{'time':>8}{'peak':>9}{'lost':>6}{'doubled':>9}")
-    for name in [*CASES, "quiz answers across a restart"]:
+    for name in [*CASES, QUIZ, *FAULTS]:
         row = measured(name, args.quick)
         outcome = str(row["outcome"])
         outcome = outcome if len(outcome) <= 50 else outcome[:49] + "…"

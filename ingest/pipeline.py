@@ -6,13 +6,17 @@ restored by admins (and the command line) only."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from chromadb.errors import ChromaError
 from tqdm import tqdm
 
 from ingest.chunking import chunk_document, doc_id_for, document_lang
@@ -26,12 +30,16 @@ from knowledge.answering.store import ChunkStore
 from knowledge.answering.write.extractive import sentence_texts
 from knowledge.errors import (
     EmptyDocument,
+    IndexFull,
+    IndexReadOnly,
     MaterialError,
     NoPreviousVersion,
     PackDocument,
     TooLarge,
     UnknownDocument,
 )
+
+log = logging.getLogger(__name__)
 
 # Bump when loading or chunking changes, so unchanged files are processed again once.
 PIPELINE_VERSION = "3"  # 2: html5lib, markup clean-up, sentence-aligned chunks; 3: sentence vectors
@@ -70,6 +78,21 @@ class FileResult:
         if self.status == "conflict":
             return f"conflict: {d.doc} is already loaded with other content; not replaced"
         return f"{self.status}: {d.doc} — {d.title} ({d.lang}, {d.chunks} chunks)"
+
+
+_FULL = ("disk is full", "no space left")
+_READ_ONLY = ("readonly", "read-only", "unable to open database file")
+
+
+def unwritable(path: Path, error: Exception) -> MaterialError | None:
+    """A failure to write the library (the index, the embedding cache) as the reason people
+    are shown, or None when `error` is something else (an upload that cannot be read)."""
+    code, text = getattr(error, "errno", None), str(error).lower()
+    if code in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in _FULL):
+        return IndexFull(path)
+    if code == errno.EROFS or any(s in text for s in _READ_ONLY):
+        return IndexReadOnly(path)
+    return None
 
 
 @dataclass
@@ -165,7 +188,13 @@ class Ingestor:
             info = self._index(path, name, source_hash, show_progress, progress, loader)
         except MaterialError as error:
             return FileResult(path, "failed", error=str(error), reason=error.code)
-        except OSError as error:
+        except (OSError, sqlite3.Error, ChromaError) as error:
+            refused = unwritable(path, error)
+            if refused is not None:
+                log.warning("%s not loaded, the library cannot be written: %s", name, error)
+                return FileResult(path, "failed", error=str(refused), reason=refused.code)
+            if not isinstance(error, OSError):
+                raise
             error_line = f"{name}: cannot read ({error.strerror})"
             return FileResult(path, "failed", error=error_line, reason="unreadable")
         return FileResult(path, "replaced" if current else "added", info)

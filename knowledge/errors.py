@@ -7,7 +7,9 @@ StdTutorError                 base: str(error) is a plain sentence for the user
 │   ├── CorruptFile           the file cannot be parsed
 │   ├── EncryptedFile         password-protected
 │   ├── EmptyDocument         no extractable text
-│   └── UnreadableEncoding    text that is not UTF-8, UTF-16 or GB18030
+│   ├── UnreadableEncoding    text that is not UTF-8, UTF-16 or GB18030
+│   ├── IndexFull             the library could not be written: the server's disk is full
+│   └── IndexReadOnly         the library could not be written: it is read-only
 ├── UnknownDocument           `remove` named a document that is not loaded
 ├── PackDocument              only an admin may replace or remove the course pack's documents
 ├── NoPreviousVersion         `restore` named a document with no superseded version kept
@@ -77,6 +79,16 @@ class EmptyDocument(MaterialError):
 class UnreadableEncoding(MaterialError):
     code = "encoding"
     reason = "text encoding is not readable (use UTF-8)"
+
+
+class IndexFull(MaterialError):
+    code = "index_full"
+    reason = "the library cannot be written: the server's disk is full (nothing was changed)"
+
+
+class IndexReadOnly(MaterialError):
+    code = "index_read_only"
+    reason = "the library cannot be written: it is read-only on the server (nothing was changed)"
 
 
 class UnknownDocument(StdTutorError):

@@ -177,3 +177,42 @@ async def test_a_question_through_the_core_on_the_real_library_with_the_fake_emb
     core = await core_for(Tutor(app.retriever, app.tutor.writer, gate=AlwaysAnswer()))
     *_, answer = await said(core, Incoming(1, "How often is the torque wrench calibrated?"))
     assert isinstance(answer, Reply) and "90 days" in answer.text and answer.citations
+
+
+async def test_a_connection_dropped_after_a_quiz_answer_gets_the_next_question_not_an_apology(
+    fake_core: ChatCore,
+) -> None:
+    """The records fail once while the next question is chosen (PostgreSQL cut the connection;
+    bench.robustness does that for real): the person is shown their verdict and the next
+    question, or the closed quiz and a new one, never part of a reply and then an apology."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.texts import say
+
+    services = fake_core.services
+    records = services.records
+    await ensure_bank(records, services.model)
+    await records.ensure_user(1, name="Lin", role="trainee", lang="en")
+    await records.update_user(1, category="research")
+    [prompt] = await said(fake_core, Incoming(1, command="quiz", args=("2",), lang="en"))
+    assert isinstance(prompt, QuizPrompt)
+    due_items, drops = records.due_items, []
+
+    async def dropped_once(*args, **kwargs):
+        if drops:
+            drops.pop()
+            cut = ConnectionError("terminating connection due to administrator command")
+            raise DBAPIError("SELECT", {}, cut, connection_invalidated=True)
+        return await due_items(*args, **kwargs)
+
+    records.due_items = dropped_once  # type: ignore[method-assign]
+    drops.append(1)
+    shown = await said(fake_core, Incoming(1, button=prompt.buttons[0][0].data, lang="en"))
+    assert shown[0].text.startswith(("✅", "❌")) and not drops
+    assert isinstance(shown[-1], QuizPrompt) and shown[-1].text.startswith("2/2 · ")
+    drops.append(1)
+    again = await said(fake_core, Incoming(1, command="quiz", args=("2",), lang="en"))
+    assert not drops and isinstance(again[-1], QuizPrompt) and again[-1].text.startswith("1/2 · ")
+    assert again[0].text.startswith("Your previous quiz (1 of 2 answered)")
+    apology = say("failed", "en")
+    assert all(o.text != apology for o in [*shown, *again])

@@ -219,6 +219,49 @@ def test_a_failed_replacement_keeps_the_indexed_version(make_app, tmp_path):
     assert "90 days" in search(app, "torque wrench calibration")[0].chunk.text
 
 
+@pytest.mark.parametrize(
+    ("failure", "reason", "zh"),
+    [
+        (
+            "InternalError: (code: 13) database or disk is full",
+            "index_full",
+            "服务器磁盘已满",
+        ),
+        (OSError(30, "Read-only file system"), "index_read_only", "资料库是只读的"),
+        ("InternalError: (code: 14) unable to open database file", "index_read_only", "只读"),
+    ],
+)
+def test_an_index_that_cannot_be_written_refuses_the_file_with_that_reason(
+    make_app, tmp_path, failure, reason, zh
+):
+    """A full disk or a read-only index (bench.robustness makes both for real): the upload is
+    refused with the reason, in the person's language, and the library is as it was."""
+    from chromadb.errors import InternalError
+
+    from bot.flows.materials import failure as told
+
+    app = make_app()
+    app.ingestor.ingest([write(tmp_path / "handbook.md", HANDBOOK_V1)])
+    library = [(d.doc, d.chunks, d.version) for d in app.store.documents()]
+    error = InternalError(failure) if isinstance(failure, str) else failure
+
+    def refuse(*_args, **_kwargs):
+        raise error
+
+    app.store.add_chunks = refuse
+    notes = write(tmp_path / "notes.md", "# Notes\n\nBallots close.")
+    [result] = app.ingestor.ingest([notes]).failed
+
+    assert result.reason == reason
+    assert result.error and result.error.startswith("notes.md: the library cannot be written")
+    assert zh in told(result, "zh") and "nothing was changed" in told(result, "en")
+    assert [(d.doc, d.chunks, d.version) for d in app.store.documents()] == library
+    # An upload that cannot be read is still that, not the library's fault.
+    error = OSError(13, "Permission denied")
+    [unreadable] = app.ingestor.ingest([notes]).failed
+    assert unreadable.reason == "unreadable"
+
+
 def test_two_files_with_the_same_name_in_one_batch_do_not_overwrite_each_other(make_app, tmp_path):
     for folder, room in (("a", "12"), ("b", "34")):
         (tmp_path / folder).mkdir()

@@ -95,6 +95,16 @@ T = {
         "Another file in this batch has the same name; rename one.",
     ),
     "why_unreadable": ("文件无法读取。", "The file cannot be read."),
+    "why_index_full": (
+        "服务器磁盘已满，资料库无法写入，资料库没有任何改动。请告诉管理员。",
+        "The server's disk is full, so the library can't be written; nothing was changed. "
+        "Please tell an administrator.",
+    ),
+    "why_index_read_only": (
+        "服务器上的资料库是只读的，无法写入，资料库没有任何改动。请告诉管理员。",
+        "The library is read-only on the server, so nothing can be added; nothing was "
+        "changed. Please tell an administrator.",
+    ),
     "why_pack": (
         "它属于随附的课程资料包，只有管理员可以替换或移除。",
         "It is part of the bundled course pack; only an admin can replace or remove it.",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.conversation import AwaitingQuizAnswer, press
 from bot.events import QuizPrompt, Reply
 from bot.flows import Ctx, buttons, set_step
-from bot.flows.quiz.start import Needs, T, next_step, summary
+from bot.flows.quiz.start import Needs, T, next_step, settled, summary
 from knowledge.answering.models import Citation
 from knowledge.learning.practice import record_answer
 from knowledge.learning.questions import Question
@@ -103,13 +103,24 @@ async def _answer(
     yield ctx.reply(f"{verdict}\n{question.explanation}".strip(), kind="info", buttons=source)
     if question.feedback and question.feedback != question.explanation:
         yield ctx.reply(question.feedback, kind="info")
-    session = await records.session(sid)
+    # The answer is recorded and its verdict out: what follows is tried once more when the
+    # records fail (a dropped connection is replaced on the next try), so the person does not
+    # get an apology after their answer, and a quiz with no next question.
+    for out in await settled(lambda: _after(ctx, sid, result.finished, result.answered)):
+        yield out
+
+
+async def _after(
+    ctx: Ctx[Needs], sid: int, finished: bool, answered: int
+) -> AsyncIterator[Reply | QuizPrompt]:
+    """After an answer: the session's next question, or its summary if this answer ended it."""
+    session = await ctx.services.records.session(sid)
     if session is None:
         return
     if session.finished_at is None:
         async for out in next_step(ctx, session):
             yield out
-    elif result.finished and result.answered == session.size:  # this answer completed it
+    elif finished and answered == session.size:  # this answer completed it
         yield await summary(ctx, session)
 
 

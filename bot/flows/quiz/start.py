@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import string
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.conversation import AwaitingQuizAnswer, press
 from bot.events import Button, QuizPrompt, Reply
@@ -17,6 +20,8 @@ from knowledge.learning.mastery import START
 from knowledge.learning.questions import POLL_QUESTION_CHARS, Question
 from knowledge.learning.select import next_question
 from knowledge.records import QuizSession
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.services import Policy
@@ -192,11 +197,25 @@ async def _begin(
     if isinstance(ctx.step, AwaitingQuizAnswer):
         await set_step(ctx, None)  # a typed answer it waited for
     session = await records.start_session(ctx.user.id, size, focus)  # closes `old`
+    following = await settled(lambda: next_step(ctx, session))
     if old is not None and old.asked:
         answered = len(old.asked) - (old.current is not None)
         yield ctx.reply(ctx.say("closed", T, answered=answered, size=old.size), kind="info")
-    async for item in next_step(ctx, session):
+    for item in following:
         yield item
+
+
+async def settled(
+    step: Callable[[], AsyncIterator[Reply | QuizPrompt]],
+) -> list[Reply | QuizPrompt]:
+    """What `step` shows, tried once more if the records fail (a connection the server dropped
+    is replaced on the next try): run before anything of a reply is shown, so a person gets
+    one reply, never part of one and then an apology."""
+    try:
+        return [item async for item in step()]
+    except DBAPIError:
+        log.warning("a quiz step failed on the records; trying once more", exc_info=True)
+        return [item async for item in step()]
 
 
 async def next_step(ctx: Ctx[Needs], session: QuizSession) -> AsyncIterator[Reply | QuizPrompt]:
