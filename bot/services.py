@@ -56,6 +56,7 @@ class Services:
     policy: Policy = field(default_factory=Policy)
     invite_link: Callable[[str], str] = lambda code: f"/start {code}"
     web_url: str | None = None  # the web console's URL, when it runs (sign-in links point there)
+    bot_username: str = ""  # the Telegram bot's @name, once the Telegram channel has started
     history_size: int = 3  # earlier questions kept as a follow-up's context
     # Set by a channel that can: show a person their role's command menu (role None: removed),
     # deliver replies that come later, outside any event (a queued question's answer), and

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         description="the console's public URL (behind a TLS proxy); http://LISTEN:PORT if unset",
     )
     web_session_hours: int = Field(12, description="how long a console sign-in lasts")
+    web_login_widget: bool = Field(
+        False, description="the Telegram Login Widget on the console's /signin (needs the token)"
+    )
 
     @property
     def llm_enabled(self) -> bool:

@@ -85,7 +85,9 @@ def cheap_core_parts(home: Path, gate: Gate | None = None):
 
 
 @asynccontextmanager
-async def web_site(tmp_path: Path, gate: Gate | None = None, url: str = URL) -> AsyncIterator[Site]:
+async def web_site(
+    tmp_path: Path, gate: Gate | None = None, url: str = URL, options: WebOptions | None = None
+) -> AsyncIterator[Site]:
     app, tutor = cheap_core_parts(tmp_path / "home", gate)
     records = await Records.open(f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}")
     parts = Services(tutor, records, app.ingestor, CanonicalIndex(app.embedder), load_model())
@@ -95,7 +97,7 @@ async def web_site(tmp_path: Path, gate: Gate | None = None, url: str = URL) -> 
                                   (ADA, "Ada", "admin", "en")):  # fmt: skip
         await records.ensure_user(uid, name=name, role=role, lang=lang)
     client = TestClient(
-        TestServer(make_app(core, WebOptions(url))), cookie_jar=CookieJar(unsafe=True)
+        TestServer(make_app(core, options or WebOptions(url))), cookie_jar=CookieJar(unsafe=True)
     )
     await client.start_server()
     try:

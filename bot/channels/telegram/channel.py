@@ -118,6 +118,7 @@ class TelegramChannel:
     async def started(self, app: Application) -> None:
         """After the bot is initialised: learn its name, set the menus."""
         self.username = app.bot.username
+        self.core.services.bot_username = self.username  # the web console's login widget
         self.core.services.invite_link = lambda code: f"https://t.me/{self.username}?start={code}"
         bot = app.bot
 

@@ -1,7 +1,9 @@
 """Signing in from a one-time link, sessions, roles on every request, and CSRF tokens.
 
 The link's GET only shows a button (link previews and scanners fetch links, and must not use
-them up); its POST uses the token and opens a session. Every page names the least role it
+them up); its POST uses the token and opens a session. When configured, /signin without a
+token shows the Telegram Login Widget instead, whose signed data (`widget.py`) opens the same
+session for the instructor or admin it names. Every page names the least role it
 needs: the person behind the session is read from the records on each request, so a demoted
 or removed user is refused at once. Each POST carries a token derived from the session.
 """
@@ -12,13 +14,15 @@ import functools
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
 from bot.channels.web.base import CSRF, USER, client_address, console, message, render
-from knowledge.people import may
+from bot.channels.web.widget import WIDGET_CSP, WidgetRefused, telegram_id
+from knowledge.people import User, may
 from knowledge.records import SigninError
 from knowledge.vocabulary import Lang
 
@@ -46,6 +50,8 @@ def guard(role: str) -> Callable[[Handler], Handler]:
                 else None
             )
             if user is None:
+                if request.method == "GET" and console(request).options.widget_key:
+                    raise web.HTTPSeeOther("/signin")  # the login widget is there
                 return message(request, "signin_needed", 401)
             request[USER] = user
             if not may(user.role, role):
@@ -83,6 +89,8 @@ async def signin_page(request: web.Request) -> web.StreamResponse:
     if wait := throttle.wait(where):
         return message(request, "signin_throttled", 429, minutes=wait)
     token = request.query.get("token", "")
+    if not token and state.options.widget_key:
+        return _widget_page(request)
     try:
         user_id = await state.core.services.records.check_signin(token)
     except SigninError as error:
@@ -116,6 +124,56 @@ async def signin(request: web.Request) -> web.StreamResponse:
     person = await state.core.services.records.user(user_id)
     if person is None or not may(person.role, "instructor"):
         return message(request, "staff_only", 403)
+    return await _open_session(request, person)
+
+
+def _widget_page(request: web.Request) -> web.StreamResponse:
+    """GET /signin without a token, the widget on: Telegram's button (when the Telegram
+    channel has told us the bot's name), and the /console way beside it."""
+    state = console(request)
+    response = render(
+        request,
+        "signin.html",
+        token="",
+        form_csrf="",
+        name="",
+        bot_username=state.core.services.bot_username,
+        auth_url=f"{state.options.url}/signin/telegram",
+    )
+    response.headers["Content-Security-Policy"] = WIDGET_CSP  # this page only
+    return response
+
+
+async def signin_telegram(request: web.Request) -> web.StreamResponse:
+    """GET /signin/telegram?id=…&auth_date=…&hash=…: where the widget sends the browser.
+    Signed data for an instructor or admin opens a session as a link does; anything else is
+    refused, and counts toward the same throttle as bad links."""
+    state, throttle, where = console(request), console(request).throttle, client_address(request)
+    key = state.options.widget_key
+    if key is None:
+        raise web.HTTPNotFound()
+    if wait := throttle.wait(where):
+        return message(request, "signin_throttled", 429, minutes=wait)
+    try:
+        telegram = telegram_id(request.query.items(), key, time.time())
+    except WidgetRefused as refused:
+        throttle.failed(where)
+        status = 410 if refused.reason == "expired" else 400
+        return message(request, f"signin_widget_{refused.reason}", status)
+    records = state.core.services.records
+    user_id = await records.user_of("telegram", str(telegram))
+    person = None if user_id is None else await records.user(user_id)
+    if person is None or not may(person.role, "instructor"):
+        throttle.failed(where)
+        known = person.lang if person else None  # a trainee reads it in their language
+        lang: Lang | None = "en" if known == "en" else "zh" if known else None
+        return render(request, "message.html", 403, lang=lang, key="staff_only", values={})
+    return await _open_session(request, person)
+
+
+async def _open_session(request: web.Request, person: User) -> web.StreamResponse:
+    """A session for `person` (staff), its cookie, and on to the materials."""
+    state = console(request)
     hours = state.options.session_hours
     until = datetime.now(UTC) + timedelta(hours=hours)
     session = await state.core.services.records.open_web_session(person.id, until)
@@ -142,4 +200,5 @@ def _cookie(request: web.Request, max_age: int, path: str) -> dict:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/signin", signin_page)
     router.add_post("/signin", signin)
+    router.add_get("/signin/telegram", signin_telegram)
     router.add_post("/signout", guard("trainee")(signout))

@@ -34,6 +34,9 @@ class WebOptions:
     max_files: int = 20  # files in one upload
     signin_attempts: int = 5  # bad sign-in links per client address ...
     signin_window: float = 600.0  # ... within this many seconds, then a wait
+    # The Telegram Login Widget on /signin, when set: SHA256 of the bot's token (the key its
+    # data is signed with; the token itself is not kept). None: the widget is off.
+    widget_key: bytes | None = field(default=None, repr=False)
 
     @property
     def secure(self) -> bool:

@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.bootstrap import StartupError
 from bot.channels.web.app import AccessLog, make_app
 from bot.channels.web.base import WebOptions
+from bot.channels.web.widget import login_key
 from bot.core import ChatCore
 from bot.settings import Settings
 
@@ -18,10 +19,16 @@ log = logging.getLogger(__name__)
 
 def options(settings: Settings) -> WebOptions:
     assert settings.console_url is not None, "the console runs only with WEB_PORT set"
+    key = None
+    if settings.web_login_widget:
+        if settings.telegram_bot_token is None:
+            raise StartupError("WEB_LOGIN_WIDGET needs TELEGRAM_BOT_TOKEN (the widget's key)")
+        key = login_key(settings.telegram_bot_token.get_secret_value())
     return WebOptions(
         url=settings.console_url,
         session_hours=settings.web_session_hours,
         max_upload_mb=settings.max_upload_mb,
+        widget_key=key,
     )
 
 

@@ -34,6 +34,23 @@ W: dict[str, tuple[str, str]] = {
         "请先登录：在与机器人的私聊中发送 /console，然后打开收到的链接。",
         "Please sign in: send /console to the bot in a private chat and open the link it sends.",
     ),
+    "signin_widget_intro": (
+        "讲师和管理员可以用 Telegram 账号登录：",
+        "Instructors and admins can sign in with their Telegram account:",
+    ),
+    "signin_widget_or": (
+        "也可以在与机器人的私聊中发送 /console，然后打开收到的链接。",
+        "Or send /console to the bot in a private chat and open the link it sends.",
+    ),
+    "signin_widget_invalid": (
+        "无法确认这次 Telegram 登录。请在登录页重试，或发送 /console 获取登录链接。",
+        "This Telegram sign-in could not be verified. Try again from the sign-in page, or "
+        "send /console to the bot for a link.",
+    ),
+    "signin_widget_expired": (
+        "这次 Telegram 登录已过期。请在登录页重新登录。",
+        "This Telegram sign-in is too old. Sign in again from the sign-in page.",
+    ),
     "staff_only": (
         "控制台只对讲师和管理员开放。",
         "The console is for instructors and admins only.",
