@@ -45,7 +45,8 @@ def flood(app: App, work: Path, asks: list[str], others: int, each: int, burst: 
 async def _flood(app: App, work: Path, plan: dict[int, list[str]], each: int, burst: list[str]):
     records = await Records.open(f"sqlite+aiosqlite:///{work / 'flood-records.sqlite'}")
     for user_id in [*plan, FLOODER, WARMER]:
-        await records.ensure_user(user_id, name=f"trainee {user_id}", role="trainee")
+        telegram = ("telegram", str(user_id))  # Telegram users: known by their identity
+        await records.ensure_identified(telegram, name=f"trainee {user_id}", role="trainee")
     core = await open_core(app, records)
     # The others stay within their limits (each asks 2 x each): what is measured is sharing.
     core.services.policy = replace(

@@ -74,7 +74,8 @@ async def _load(app: App, work: Path, plan: dict[int, list[str]], each: int) -> 
 
     records = await Records.open(f"sqlite+aiosqlite:///{work / 'load-records.sqlite'}")
     for user_id in plan:
-        await records.ensure_user(user_id, name=f"trainee {user_id}", role="trainee")
+        telegram = ("telegram", str(user_id))  # Telegram users: known by their identity
+        await records.ensure_identified(telegram, name=f"trainee {user_id}", role="trainee")
     core = await open_core(app, records)
     core.services.policy = replace(core.services.policy, per_minute=each, per_day=each)
     ctx = multiprocessing.get_context("spawn")
