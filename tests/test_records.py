@@ -20,7 +20,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 TABLES = {
     "users", "invites", "questions", "ratings", "canonical_answers", "processed_updates",
-    "in_flight", "identities",
+    "in_flight", "identities", "mastery_history",
 }  # fmt: skip
 SOON = datetime.now(UTC) + timedelta(days=30)
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()  # the newest migration

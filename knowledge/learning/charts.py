@@ -3,7 +3,8 @@
 Labels are competency titles in the reader's language and people's names as they are, so the
 charts are set in Noto Sans SC (shipped by the `pylopdf-fonts-zh-cn` package, which also draws
 Latin text): matplotlib's default font has no Chinese and would draw boxes. Both charts colour
-a gap to target (target - mastery) on one scale.
+a gap to target (target - mastery) on one scale; the history chart draws mastery over time
+against the targets, dates on the alliance's clock.
 """
 
 from __future__ import annotations
@@ -11,19 +12,24 @@ from __future__ import annotations
 import io
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import matplotlib
 import numpy as np
 import pylopdf_fonts_zh_cn
+from matplotlib import dates as mdates
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+
+from knowledge.records.models import MasteryPoint
 
 from .mastery import HIGHEST
 from .model import CompetencyModel
@@ -46,7 +52,15 @@ LABELS = {  # (zh, en)
         "Gap to target: the {shown} of {total} trainees most behind",
     ),
     "heat_all": ("离目标的差距：全部 {total} 名学员", "Gap to target: all {total} trainees"),
+    "history": ("掌握程度的变化 · {category}", "Mastery over time · {category}"),
+    "target_dashed": ("目标（虚线）", "target (dashed)"),
+    "date": ("日期（{zone}）", "date ({zone})"),
+    "no_history": ("还没有作答", "No answers yet"),
 }
+LINES = matplotlib.colormaps["tab10"]  # one colour per competency, by its place in the model
+_DATES = ["%Y", "%m-%d", "%m-%d", "%H:%M", "%H:%M", "%S.%f"]  # numbers only, in zh and en
+_ZEROS = ["", "%Y", "%m-%d", "%m-%d", "%H:%M", "%H:%M"]  # a new day shows its date
+_OFFSETS = ["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]
 
 
 def _say(key: str, lang: str, **values: object) -> str:
@@ -177,5 +191,67 @@ def heatmap_figure(
         ax.set_yticks(range(len(shown)), names, fontsize="small")
         key = "heat" if len(shown) < len(rows) else "heat_all"
         ax.set_title(_say(key, lang, shown=len(shown), total=len(rows)), fontsize="medium")
+        figure.tight_layout()
+        return figure
+
+
+def history_figure(
+    model: CompetencyModel,
+    history: Mapping[str, Sequence[MasteryPoint]],
+    lang: str = "zh",
+    *,
+    category: str | None = None,
+    zone: str = "Asia/Shanghai",
+) -> Figure:
+    """A line per competency the trainee has answered on (`history`: competency id -> its
+    values, oldest first), named in `lang`, on the 1-5 scale, with the category's target of
+    each as a dashed line in its colour; dates on the clock of `zone`."""
+    tz = ZoneInfo(zone)
+    leaves = [leaf for leaf in model.leaves() if history.get(leaf.id)]
+    colours = {leaf.id: LINES(n % LINES.N) for n, leaf in enumerate(model.leaves())}
+    targets = model.profile(category)
+    with _cjk():
+        figure = Figure(figsize=(7.0, 4.2 + 0.22 * len(leaves)))
+        ax = figure.add_subplot()
+        handles: list[Line2D] = []
+        for leaf in leaves:
+            points = history[leaf.id]
+            xs = np.array(
+                [p.at.astimezone(UTC).replace(tzinfo=None) for p in points], dtype="datetime64[us]"
+            )  # naive UTC: matplotlib reads datetime64 as UTC
+            ys = [min(HIGHEST, max(p.score, 1.0)) for p in points]  # the 1-5 scale only
+            colour = colours[leaf.id]
+            (line,) = ax.plot(xs, ys, color=colour, marker="o", markersize=3, linewidth=1.6,
+                              label=_wrap(leaf.title(lang), lang))  # fmt: skip
+            handles.append(line)
+            if target := targets.get(leaf.id):
+                ax.axhline(target, color=colour, linestyle="--", linewidth=1, alpha=0.7)
+        if not leaves:
+            ax.text(0.5, 0.5, _say("no_history", lang), transform=ax.transAxes, ha="center",
+                    va="center", color="#777777", style="italic")  # fmt: skip
+            ax.set_xticks([])
+        else:
+            locator = mdates.AutoDateLocator(tz=tz, minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(
+                mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
+                    locator, tz=tz, formats=_DATES, zero_formats=_ZEROS, offset_formats=_OFFSETS
+                )
+            )
+            ax.xaxis.get_offset_text().set_fontsize("x-small")
+            ax.set_xlabel(_say("date", lang, zone=zone), fontsize="small")
+            if any(targets.get(leaf.id) for leaf in leaves):
+                handles.append(Line2D([], [], color="#555555", linestyle="--",
+                                      label=_say("target_dashed", lang)))  # fmt: skip
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+                      frameon=False, fontsize="small")  # fmt: skip
+        ax.set_ylim(0.8, HIGHEST + 0.2)
+        ax.set_yticks([lv.n for lv in model.levels],
+                      [f"{lv.n} {lv.name(lang)}" for lv in model.levels],
+                      fontsize="x-small")  # fmt: skip
+        ax.tick_params(axis="x", labelsize="x-small")
+        ax.grid(alpha=0.3)
+        name = model.categories[category].title(lang) if category in model.categories else None
+        figure.suptitle(_say("history", lang, category=name or _say("all", lang)))
         figure.tight_layout()
         return figure

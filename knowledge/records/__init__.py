@@ -1,5 +1,5 @@
 """The learner-records store: users, invites, the question log, feedback, canonical answers,
-and quizzes (the question bank, sessions, attempts, mastery, review cards).
+and quizzes (the question bank, sessions, attempts, mastery and its history, review cards).
 
 The rules for people and invites live in `knowledge.people`; this package stores them."""
 
@@ -11,6 +11,7 @@ from .models import (
     Canonical,
     InFlight,
     Mastery,
+    MasteryPoint,
     PollRef,
     QuestionRecord,
     QuizSession,
@@ -24,6 +25,7 @@ __all__ = [
     "Canonical",
     "InFlight",
     "Mastery",
+    "MasteryPoint",
     "PollRef",
     "QuestionRecord",
     "QuizSession",

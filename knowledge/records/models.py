@@ -72,6 +72,14 @@ class Mastery:
 
 
 @dataclass(frozen=True)
+class MasteryPoint:
+    """A value mastery of a competency took, and when (migration 0010)."""
+
+    at: datetime
+    score: float
+
+
+@dataclass(frozen=True)
 class PollRef:
     """A Telegram quiz poll sent for an item of a session."""
 

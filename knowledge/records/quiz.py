@@ -1,4 +1,5 @@
-"""Quizzes: the question bank, quiz sessions, answers, mastery, review cards and sent polls."""
+"""Quizzes: the question bank, quiz sessions, answers, mastery and its history, review cards and
+sent polls."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.learning.questions import Question
 
 from .engine import StoreBase, changed
-from .models import Attempt, Mastery, PollRef, QuizSession
+from .models import Attempt, Mastery, MasteryPoint, PollRef, QuizSession
 from .tables import (
     AttemptRow,
+    MasteryHistoryRow,
     MasteryRow,
     PollRow,
     QuizItemRow,
@@ -28,6 +30,7 @@ from .tables import (
 )
 
 STATUSES = ("draft", "published", "retired")
+HISTORY_POINTS = 200  # the latest values of each competency that `mastery_history` returns
 T = TypeVar("T")
 
 
@@ -184,6 +187,36 @@ class QuizRecords(StoreBase):
         async with self._sessions() as s:
             return {row.competency: row.record() for row in await s.scalars(query)}
 
+    async def mastery_history(
+        self, user_id: int, limit: int = HISTORY_POINTS
+    ) -> dict[str, list[MasteryPoint]]:
+        """Competency -> the values the user's mastery of it took, oldest first: the latest
+        `limit` of each (competencies in id order, only those ever written)."""
+        newest = (
+            func.row_number()
+            .over(
+                partition_by=MasteryHistoryRow.competency,
+                order_by=(MasteryHistoryRow.at.desc(), MasteryHistoryRow.id.desc()),
+            )
+            .label("newest")
+        )
+        ranked = (
+            select(MasteryHistoryRow.id, newest)
+            .where(MasteryHistoryRow.user_id == user_id)
+            .subquery()
+        )
+        query = (
+            select(MasteryHistoryRow)
+            .join(ranked, ranked.c.id == MasteryHistoryRow.id)
+            .where(ranked.c.newest <= limit)
+            .order_by(MasteryHistoryRow.competency, MasteryHistoryRow.at, MasteryHistoryRow.id)
+        )
+        history: dict[str, list[MasteryPoint]] = {}
+        async with self._sessions() as s:
+            for row in await s.scalars(query):
+                history.setdefault(row.competency, []).append(MasteryPoint(row.at, row.score))
+        return history
+
     async def due_items(self, user_id: int, now: datetime) -> list[str]:
         """Published items due for review at `now`, most overdue first."""
         query = (
@@ -274,9 +307,11 @@ class AnswerWork:
     async def set_mastery(
         self, user_id: int, competency: str, score: float, attempts: int, at: datetime
     ) -> None:
+        """The new mastery value, also appended to its history (same transaction)."""
         row = await self._s.get(MasteryRow, (user_id, competency))
         assert row is not None  # claimed by `mastery` in this unit of work
         row.score, row.attempts, row.updated_at = score, attempts, at
+        self._s.add(MasteryHistoryRow(user_id=user_id, competency=competency, score=score, at=at))
 
     async def card(self, user_id: int, item_id: str, at: datetime) -> str | None:
         """The review card (JSON; None if never reviewed) of the user and item, locked."""

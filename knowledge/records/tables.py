@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -277,6 +278,20 @@ class MasteryRow(Base):
 
     def record(self) -> Mastery:
         return Mastery(self.competency, self.score, self.attempts)
+
+
+class MasteryHistoryRow(Base):
+    """One value mastery took, appended whenever `mastery` is written (migration 0010)."""
+
+    __tablename__ = "mastery_history"
+    __table_args__ = (
+        Index("ix_mastery_history_user_competency_at", "user_id", "competency", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk())
+    competency: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReviewCardRow(Base):

@@ -1,8 +1,7 @@
 """A trainee's page for admins: mastery against their category's targets (the chart /progress
-sends, as SVG), their recent answers, and what to read next, as /progress would tell them.
-
-Mastery is stored as its current value only (no history), so the page shows where the
-trainee stands now, and the answers that brought them there."""
+sends, as SVG), mastery over time (every value it took, from `mastery_history`, migration
+0010; the latest `HISTORY_POINTS` of each competency), their recent answers, and what to
+read next, as /progress would tell them."""
 
 from __future__ import annotations
 
@@ -60,13 +59,14 @@ async def trainee(request: web.Request) -> web.StreamResponse:
         for leaf in model.leaves()
     ]  # fmt: skip
     attempts = (await services.records.attempts_of(person.id))[::-1][:RECENT]
+    history = await services.records.mastery_history(person.id)
     bank = {q.id: q for q in await services.records.items(None)}
     category = model.categories.get(person.category or "")
     return render(
         request, "trainee.html", person=person, standing=standing, attempts=attempts,
         bank=bank, levels={lv.n: lv.name(lang) for lv in model.levels},
         category=category.title(lang) if category else "",
-        next_read=await _next_read(services, person, lang),
+        next_read=await _next_read(services, person, lang), has_history=bool(history),
     )  # fmt: skip
 
 
@@ -105,6 +105,27 @@ async def progress_chart(request: web.Request) -> web.StreamResponse:
     return svg_response(await asyncio.to_thread(draw))
 
 
+@guard("admin")
+async def history_chart(request: web.Request) -> web.StreamResponse:
+    """Mastery over time: a line per competency answered on, the targets dashed, dates on the
+    alliance's clock, names in the reader's language."""
+    services = console(request).core.services
+    person = await _person(request)
+    if person is None:
+        return message(request, "no_user", 404)
+    history = await services.records.mastery_history(person.id)
+    lang, zone = lang_of(request), services.policy.timezone
+    from knowledge.learning import charts  # matplotlib: loaded when a chart is drawn
+
+    def draw() -> bytes:
+        figure = charts.history_figure(
+            services.model, history, lang, category=person.category, zone=zone
+        )
+        return charts.svg(figure)
+
+    return svg_response(await asyncio.to_thread(draw))
+
+
 async def _person(request: web.Request) -> User | None:
     text = request.match_info["user_id"]
     if not text.isdigit() or len(text) > 18:  # a user id fits in a BIGINT
@@ -115,3 +136,4 @@ async def _person(request: web.Request) -> User | None:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/trainees/{user_id}", trainee)
     router.add_get("/trainees/{user_id}/progress.svg", progress_chart)
+    router.add_get("/trainees/{user_id}/history.svg", history_chart)

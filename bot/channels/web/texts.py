@@ -384,11 +384,18 @@ W: dict[str, tuple[str, str]] = {
     # a trainee's page
     "trainee_title": ("{name} 的学习情况", "{name}: progress"),
     "standing_hint": (
-        "记录中只保存当前的掌握度，没有历史；下面的作答记录说明了它的由来。",
-        "The records keep current mastery only, no history; the answers below show how it "
-        "came about.",
+        "当前的掌握度与目标；下面的作答记录说明了它的由来。",
+        "Current mastery against target; the answers below show how it came about.",
     ),
     "progress_alt": ("掌握程度与目标", "Mastery against target"),
+    "history_alt": (
+        "各项能力掌握程度随时间的变化，虚线为目标",
+        "Mastery of each competency over time, targets dashed",
+    ),
+    "no_history": (
+        "还没有掌握度的记录：作答后这里会画出它的变化。",
+        "No mastery recorded yet: it is charted here once the trainee answers.",
+    ),
     "col_attempts": ("作答次数", "Answers"),
     "next_read": ("下一步读什么", "What to read next"),
     "next_step": (
