@@ -15,7 +15,8 @@ from bot.bootstrap import SHIPPED_VECTORS
 from ingest.chunking import chunk_document
 from ingest.loaders import load
 from knowledge.answering.embeddings import BundledE5, BundledUSE, CachedEmbedder, write_shipped
-from knowledge.answering.glossary import pack_dir
+from knowledge.answering.glossary import load_glossary, pack_dir
+from knowledge.answering.text import configure_tokenizer, words
 from knowledge.answering.write.extractive import sentence_texts
 
 
@@ -29,13 +30,20 @@ def pack_texts() -> list[str]:
     return [c.embedding_text() for c in chunks] + sentence_texts(c.text for c in chunks)
 
 
+def pack_words() -> list[str]:
+    """The pack's words, as the gate weighs them under the cross-language encoder (cut as a
+    running bot cuts them, with the glossary's terms known to the tokenizer)."""
+    configure_tokenizer(None, extra_words=load_glossary().zh_words())
+    return sorted({w for text in pack_texts() for w in words(text) if len(w) > 1})
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         cache = Path(work) / "cache.sqlite"
-        embedders = [CachedEmbedder(BundledE5(), cache), CachedEmbedder(BundledUSE(), cache)]
-        texts = pack_texts()
-        write_shipped(pack_dir() / SHIPPED_VECTORS, embedders, texts)
-    print(f"{len(texts)} passages, {len(embedders)} models -> {pack_dir() / SHIPPED_VECTORS}")
+        e5, use = CachedEmbedder(BundledE5(), cache), CachedEmbedder(BundledUSE(), cache)
+        texts, vocabulary = pack_texts(), pack_words()
+        write_shipped(pack_dir() / SHIPPED_VECTORS, [(e5, texts), (use, texts + vocabulary)])
+    print(f"{len(texts)} passages and {len(vocabulary)} words -> {pack_dir() / SHIPPED_VECTORS}")
     return 0
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from bot.bootstrap import build
 from knowledge.answering.ask import ask
 from knowledge.answering.condense import CombineCondenser, is_follow_up, is_small_talk
-from knowledge.answering.gate import AlwaysAnswer, EvidenceGate
+from knowledge.answering.gate import AlwaysAnswer, EvidenceGate, soft
 from knowledge.answering.models import Chunk, Passage
 from knowledge.answering.retrieval import TermRetriever
 from knowledge.answering.tutor import Tutor
@@ -125,6 +126,27 @@ async def test_the_trivial_gate_answers_whatever_was_retrieved(pack_app):
     assert not EvidenceGate().decide(retrieved).answer
 
 
+def test_soft_coverage_finds_a_questions_words_across_languages() -> None:
+    """A Chinese question over an English clause shares no words with it; the cross-language
+    encoder's word vectors still put 处罚 next to "penalty"."""
+    meaning = {"处罚": 0, "penalty": 0, "penalties": 0, "期限": 1, "deadline": 1, "fine": 2}
+    meaning |= {"会议": 3, "meeting": 3, "weather": 4}
+
+    def words(texts, asked=False):
+        out = np.zeros((len(texts), 8), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, meaning.get(text, 5 + hash(text) % 3)] = 1.0
+        return out
+
+    query = TermRetriever(["x"]).retrieve(ask("处罚期限是多久？")).query
+    assert {c.label for c in query.concepts} >= {"处罚", "期限"}
+    clause = "The penalty deadline is thirty days."
+    mean, found = soft(query, clause, words)
+    assert found >= 2 / len(query.concepts) and mean > 0.5
+    assert soft(query, "The meeting discussed the weather.", words)[1] == 0.0
+    assert soft(query, clause, None) == (0.0, 0.0)  # no encoder: no signal, not a guess
+
+
 # -- write ---------------------------------------------------------------------------------------
 
 
@@ -202,15 +224,19 @@ def test_the_course_packs_vectors_ship_for_every_passage_and_model():
     """A fresh install embeds nothing to answer from the pack (`python -m bench.pack_vectors`)."""
     import hashlib
 
-    from bench.pack_vectors import pack_texts
+    from bench.pack_vectors import pack_texts, pack_words
     from bot.bootstrap import SHIPPED_VECTORS
     from knowledge.answering.embeddings import BundledE5, BundledUSE, _shipped_vectors
     from knowledge.answering.glossary import pack_dir
 
-    keys = {hashlib.sha256(t.encode()).hexdigest() for t in pack_texts()}
-    for model in (BundledE5.name, BundledUSE.name):
+    def keys(texts):
+        return {hashlib.sha256(t.encode()).hexdigest() for t in texts}
+
+    for model, texts in ((BundledE5.name, pack_texts()), (BundledUSE.name, pack_words())):
         shipped = _shipped_vectors(pack_dir() / SHIPPED_VECTORS, model)
-        assert keys <= set(shipped), f"{len(keys - set(shipped))} passages lack {model} vectors"
+        missing = keys(pack_texts()) - set(shipped)
+        assert not missing, f"{len(missing)} passages lack {model} vectors"
+        assert keys(texts) <= set(shipped), f"the pack's words lack {model} vectors"
 
 
 class Counting:

@@ -96,11 +96,12 @@ def _shipped_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
         return {str(k): v for k, v in zip(keys, vectors, strict=True)}
 
 
-def write_shipped(path: Path, embedders: Sequence[CachedEmbedder], texts: Sequence[str]) -> None:
-    """Write the vectors of `texts` under each embedder's model name (see `_shipped_vectors`)."""
+def write_shipped(path: Path, texts: Sequence[tuple[CachedEmbedder, Sequence[str]]]) -> None:
+    """Write the vectors of each embedder's texts under its model name (see
+    `_shipped_vectors`)."""
     arrays: dict[str, np.ndarray] = {}
-    keys = sorted({hashlib.sha256(t.encode()).hexdigest(): t for t in texts}.items())
-    for embedder in embedders:
+    for embedder, some in texts:
+        keys = sorted({hashlib.sha256(t.encode()).hexdigest(): t for t in some}.items())
         vectors = embedder.embed_passages([t for _, t in keys])
         arrays[f"{embedder.name}.keys"] = np.array([k for k, _ in keys])
         arrays[f"{embedder.name}.vectors"] = vectors.astype(np.float32)

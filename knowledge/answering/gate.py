@@ -12,13 +12,30 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
-from knowledge.answering.retrieval import Retrieved
-from knowledge.answering.text import terms
+import numpy as np
+
+from knowledge.answering.query import Query
+from knowledge.answering.retrieval import Retrieved, Vectors
+from knowledge.answering.text import terms, words
 from knowledge.answering.write.extractive import SENTENCE_WEIGHTS, best_sentences
 
 # feature order: see Evidence.features
-WEIGHTS = (-1.173, 0.572, 1.288, 1.262, -0.399, -0.36, 0.98, 1.285, 0.189, 0.294)
+WEIGHTS = (
+    -2.327,
+    0.508,
+    1.124,
+    1.059,
+    -0.31,
+    -0.362,
+    1.059,
+    1.199,
+    0.154,
+    0.183,
+    0.63,
+    1.055,
+)
 THRESHOLD = 0.40
+CLOSE_WORD = 0.6  # cosine of two words that mean about the same (USE, across languages)
 
 
 @dataclass(frozen=True)
@@ -31,10 +48,12 @@ class Evidence:
     cross: float  # 1 when the best passage is in the other language
     second: float  # best cosine similarity under the cross-language encoder
     sentence: float  # the sentence scorer's best likelihood: is one sentence an answer?
+    soft: float = 0.0  # the question's concepts' closest words in the passages (see soft)
+    soft_found: float = 0.0  # share of its concepts with a close word there
 
     NAMES = (
         "bias", "dense", "lexical", "union", "unknown", "shape", "cross", "second", "sentence",
-        "cross*second",
+        "cross*second", "soft", "soft_found",
     )  # fmt: skip
 
     def features(self) -> tuple[float, ...]:
@@ -45,6 +64,7 @@ class Evidence:
         return (
             1.0, dense, self.lexical, self.union, self.unknown, self.shape, self.cross, second,
             self.sentence, self.cross * second,  # across languages the encoder is the witness
+            self.soft, self.soft_found,
         )  # fmt: skip
 
     def probability(self, weights: tuple[float, ...] = WEIGHTS) -> float:
@@ -66,6 +86,7 @@ def gather(
     shape = 0.0  # is a sentence of the asked shape among the likeliest? (near misses: no)
     if query.shapes:
         shape = 1.0 if any(query.shape_match(s.text) for _, s in likeliest) else -1.0
+    soft_mean, soft_found = soft(query, joined, retrieved.words)
     return Evidence(
         dense=max(p.dense for p in best),
         lexical=max(p.lexical for p in best),
@@ -75,7 +96,25 @@ def gather(
         cross=1.0 if best[0].chunk.lang != lang else 0.0,
         second=max(p.second for p in best),
         sentence=likeliest[0][0] if likeliest else 0.0,
+        soft=soft_mean,
+        soft_found=soft_found,
     )
+
+
+def soft(query: Query, text: str, vectors: Vectors | None) -> tuple[float, float]:
+    """How much of the question the passages say in words of either language: each of the
+    question's concepts against its closest word of `text` under the cross-language encoder
+    (a Chinese question over an English clause shares no words with it, but 处罚 sits near
+    "penalty"). The weighted mean of those cosines, and the share of concepts with one of at
+    least CLOSE_WORD."""
+    concepts = [c for c in query.concepts if c.label]
+    found = sorted({w for w in words(text) if len(w) > 1})
+    if vectors is None or not concepts or not found:
+        return 0.0, 0.0
+    asked = vectors([c.label for c in concepts], True)
+    closest = (asked @ vectors(found, False).T).max(axis=1)
+    weight = np.array([c.weight for c in concepts])
+    return float(closest @ weight / weight.sum()), float(np.mean(closest >= CLOSE_WORD))
 
 
 @dataclass(frozen=True)

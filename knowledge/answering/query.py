@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from knowledge.answering.glossary import Glossary, form_pattern
-from knowledge.answering.text import terms
+from knowledge.answering.text import terms, words
 from knowledge.vocabulary import has_cjk
 
 
@@ -19,6 +19,7 @@ class Concept:
     terms: frozenset[str]
     weight: float
     known: bool = True  # False: no passage in the materials has this term at all
+    label: str = ""  # as the question words it (the glossary form found, or the term)
 
     def found_in(self, text: str, text_terms: frozenset[str]) -> bool:
         if self.terms & text_terms:
@@ -62,23 +63,23 @@ _ANSWER_SHAPES = [
     ),
 ]
 _SHAPES = [(re.compile(q, re.I), re.compile(a, re.I)) for q, a in _ANSWER_SHAPES]
-# A question after several things ("what kinds", "which statuses", "哪些") is answered by an
-# enumeration. Kept apart from the shapes above: it guides the writer's choice of sentence,
-# not the gate (an enumeration is no sign that the asked detail is there).
-_LIST_QUESTION = re.compile(
-    r"哪些|哪几(?![年天])|有哪|包括什么|什么类型|几种|几类|"
-    r"\bwhat (kinds?|types?|sorts?|categories) of\b|\bwhich (kinds?|types?)\b|"
-    r"\b(what|which) (\w+ )?\w+s (can|could|may|must|should|are|were|do|does)\b",
-    re.I,
-)
-# "one of "Yes", "No Objection" and …", "A、B", "a, b, and c", a lead-in to a list
-_LIST_ANSWER = re.compile(
-    r"、|(\"[^\"]{1,40}\",?\s+(and |or )?){2}|"
-    r"\b(one of|include|includes|including|such as|the following|namely)\b|"
-    r"\w+(, [\w-]+( [\w-]+)?){2,} (and|or) \w+|\w+(, [\w-]+( [\w-]+)?)+, (and|or) \w+|"
-    r"[:：]\s*$",
-    re.I,
-)
+# What the writer also looks for, beside the shapes above, and the gate does not: a question
+# after several things ("what kinds", "which statuses", 哪些) is answered by an enumeration
+# ("one of "Yes", "No Objection" and …", "A、B", "a, b, and c", a lead-in to a list). That is
+# no sign that the asked detail is there, so the gate keeps to the shapes above. (A "when"
+# answered by an event, "it terminates when…", was tried: held-out key facts fell.)
+_WRITER_SHAPES = [
+    (
+        r"哪些|哪几(?![年天])|有哪|包括什么|什么类型|几种|几类|"
+        r"\bwhat (kinds?|types?|sorts?|categories) of\b|\bwhich (kinds?|types?)\b|"
+        r"\b(what|which) (\w+ )?\w+s (can|could|may|must|should|are|were|do|does)\b",
+        r"、|(\"[^\"]{1,40}\",?\s+(and |or )?){2}|"
+        r"\b(one of|include|includes|including|such as|the following|namely)\b|"
+        r"\w+(, [\w-]+( [\w-]+)?){2,} (and|or) \w+|\w+(, [\w-]+( [\w-]+)?)+, (and|or) \w+|"
+        r"[:：]\s*$",
+    ),
+]
+_HINTS = [(re.compile(q, re.I), re.compile(a, re.I)) for q, a in _WRITER_SHAPES]
 _CLAUSES = re.compile(
     r"[?？;；]|[，,]\s*(?=还|那|以及|另外|and\b|also\b)|\band\b(?= (what|how|who|when|which|why)\b)"
 )
@@ -90,7 +91,7 @@ class Query:
     concepts: list[Concept]
     shapes: list[re.Pattern[str]]  # what an answering sentence probably looks like
     clauses: list[list[Concept]]  # the concepts of each part of a multi-part question
-    lists: bool = False  # the question asks after several things: an enumeration answers it
+    hints: tuple[re.Pattern[str], ...] = ()  # shapes the writer also looks for (not the gate)
 
     @property
     def total(self) -> float:
@@ -109,11 +110,11 @@ class Query:
         return any(shape.search(text) for shape in self.shapes)
 
     def fits(self, text: str) -> float:
-        """For the writer: +1 a sentence of the asked shape (an enumeration, when several
-        things are asked after), -1 one of another, 0 when the question asks no shape."""
-        if self.shape_match(text) or (self.lists and _LIST_ANSWER.search(text)):
+        """For the writer: +1 a sentence of the asked shape (or of a hint's), -1 one of
+        another, 0 when the question asks no shape."""
+        if self.shape_match(text) or any(hint.search(text) for hint in self.hints):
             return 1.0
-        return -1.0 if self.shapes or self.lists else 0.0
+        return -1.0 if self.shapes or self.hints else 0.0
 
 
 def analyse(
@@ -127,8 +128,8 @@ def analyse(
             part_concepts = _concepts(part, glossary, idf, df)
             if part_concepts:
                 clauses.append(part_concepts)
-    lists = bool(_LIST_QUESTION.search(question))
-    return Query(question, concepts, shapes, clauses or [concepts], lists)
+    hints = tuple(answer for asked, answer in _HINTS if asked.search(question))
+    return Query(question, concepts, shapes, clauses or [concepts], hints)
 
 
 def _concepts(
@@ -136,14 +137,16 @@ def _concepts(
 ) -> list[Concept]:
     found, rest = glossary.matches(text)
     concepts = []
-    for term, _ in found:
+    for term, form in found:
         forms = [term.zh, *term.en]
         weight = max((idf(t) for f in forms for t in terms(f)), default=1.0)
-        concepts.append(Concept(_any_form(forms), frozenset(), weight))
+        concepts.append(Concept(_any_form(forms), frozenset(), weight, label=form))
+    written = dict(reversed(list(zip(terms(rest), words(rest), strict=True))))
     for t in dict.fromkeys(terms(rest)):
         # A lone Chinese character is mostly grammar (出, 过, 再); it weighs little.
         weight = idf(t) * (0.3 if len(t) == 1 and not t.isascii() else 1.0)
-        concepts.append(Concept(None, frozenset([t]), weight, known=df(t) > 0))
+        label = written.get(t, t)
+        concepts.append(Concept(None, frozenset([t]), weight, known=df(t) > 0, label=label))
     return concepts
 
 

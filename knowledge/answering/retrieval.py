@@ -27,6 +27,7 @@ from knowledge.answering.text import terms
 from knowledge.vocabulary import Lang, detect_lang
 
 Similarity = Callable[[Sequence[str]], np.ndarray]
+Vectors = Callable[[Sequence[str], bool], np.ndarray]  # (texts, asked) -> their vectors
 _RRF_K = 60
 # Questions about terms themselves ("…英文怎么说", "what's the Chinese for …") are the ones a
 # glossary answers; for every other question its rows would only crowd out explanations.
@@ -154,7 +155,22 @@ class Retriever:
             passages,
             self._similarity(self.second, question.query),
             self._similarity(self.embedder, expanded),
+            self._words(self.second),
         )
+
+    @staticmethod
+    def _words(encoder: CachedEmbedder | None) -> Vectors | None:
+        """Single words under `encoder`: the passages' from the cache (the pack's ship with
+        it), the question's own as queries are (kept in memory, not on disk)."""
+        if encoder is None:
+            return None
+
+        def vectors(texts: Sequence[str], asked: bool = False) -> np.ndarray:
+            if not asked:
+                return encoder.embed_passages(texts)
+            return np.array([encoder.embed_query(t) for t in texts], dtype=np.float32)
+
+        return vectors
 
     def _similarity(self, encoder: Embedder | None, text: str) -> Similarity | None:
         """Cosine under `encoder` between the question and any texts (its passages'
@@ -247,6 +263,8 @@ class Retrieved:
     passages: list[Passage]
     similar: Similarity | None = field(default=None, compare=False, repr=False)  # second
     dense: Similarity | None = field(default=None, compare=False, repr=False)  # main encoder
+    # vectors of single words under the cross-language encoder (the gate's soft coverage)
+    words: Vectors | None = field(default=None, compare=False, repr=False)
 
 
 class TermRetriever:

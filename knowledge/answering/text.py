@@ -91,8 +91,15 @@ def terms(text: str) -> list[str]:
     return list(_cached_terms(text))
 
 
+def words(text: str) -> list[str]:
+    """The same words as `terms`, one for one, as written (not stemmed): for an encoder."""
+    if not _jieba_ready:
+        configure_tokenizer(None)
+    return list(_cached_terms(text, stem=False))
+
+
 @functools.lru_cache(maxsize=16384)  # passages recur across questions; cutting them is costly
-def _cached_terms(text: str) -> tuple[str, ...]:
+def _cached_terms(text: str, stem: bool = True) -> tuple[str, ...]:
     out: list[str] = []
     for segment in _SEGMENTS.findall(text):
         if _CJK.match(segment):
@@ -100,7 +107,7 @@ def _cached_terms(text: str) -> tuple[str, ...]:
         else:
             for word in _LATIN_WORD.findall(segment.lower()):
                 if word not in STOPWORDS:
-                    out.append(_stem(word))
+                    out.append(_stem(word) if stem else word)
     return tuple(out)
 
 
