@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -173,6 +174,30 @@ def test_a_part_whose_best_sentence_another_part_took_gets_its_own() -> None:
     writer = ExtractiveWriter(AnswerSettings(keep_ratio=1.0))
     text = writer.write(retriever.retrieve(question)).answer
     assert "one third" in text or "two thirds" in text
+
+
+def test_an_answer_does_not_say_a_sentence_again_in_the_other_language() -> None:
+    """A bilingual pack holds each clause twice; the other chapter's translation of a quoted
+    sentence adds nothing (the cross-language encoder puts the two together)."""
+    passages = [
+        "The FDIS ballot lasts eight weeks. Comments on an FDIS are kept for the next review.",
+        "FDIS投票期为8周。",
+        "FDIS通过后由中央秘书处出版。",
+    ]
+    same = {"The FDIS ballot lasts eight weeks.": 0, "FDIS投票期为8周。": 0}
+
+    def vectors(texts, asked=False):
+        out = np.zeros((len(texts), 8), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, same.get(text, 1 + row % 7)] = 1.0
+        return out
+
+    retrieved = TermRetriever(passages).retrieve(ask("How long is the FDIS ballot?"))
+    writer = ExtractiveWriter(AnswerSettings(keep_ratio=0.0))  # fill the screen with anything
+    assert "投票期" in writer.write(retrieved).answer  # without the encoder: said twice
+    answer = writer.write(dataclasses.replace(retrieved, words=vectors)).answer
+    assert "eight weeks" in answer and "投票期" not in answer
+    assert "中央秘书处" in answer  # what the other chapter adds is still welcome
 
 
 def test_table_rows_keep_their_own_lines_in_an_answer() -> None:

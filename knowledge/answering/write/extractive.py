@@ -12,13 +12,13 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from knowledge.answering.glossary import Glossary
 from knowledge.answering.models import Answer, Citation, Passage
 from knowledge.answering.query import Concept, Query
-from knowledge.answering.retrieval import Retrieved, Similarity
+from knowledge.answering.retrieval import Retrieved, Similarity, Vectors
 from knowledge.answering.text import sentences, terms
 from knowledge.vocabulary import Lang, has_cjk, shorten
 
@@ -62,6 +62,8 @@ _LIST_ITEM = re.compile(
 
 
 _CJK_STOPS = set("。！？；：，、）」』”")
+TRANSLATED = 0.7  # a sentence and its translation, under the cross-language encoder
+SAME_AGAIN = 0.92  # a near copy in the same language
 
 
 @dataclass(frozen=True)
@@ -271,11 +273,13 @@ class ExtractiveWriter:
             for part in clause_scores(pool, query, passages, self.weights)
         ]
         scores = {s: max(part[s] for part in per_clause) for s in pool}
+        repeats = _repetition(pool, passages, retrieved.words)
         chosen: list[Sentence] = []
         # Each part of the question gets its own sentence: the surest part picks first, and a
         # part whose best was taken by another takes its next best.
         for part in sorted(per_clause, key=lambda part: -max(part.values())):
-            best = max((s for s in pool if s not in chosen), key=part.__getitem__, default=None)
+            free = (s for s in pool if s not in chosen and not repeats(s, chosen))
+            best = max(free, key=part.__getitem__, default=None)
             if best is not None:
                 chosen += [s for s in _with_context(best, pool) if s not in chosen]
         top = max(scores.values())
@@ -295,7 +299,7 @@ class ExtractiveWriter:
                 and len(ranks) >= self.settings.max_citations + len(query.clauses) - 1
             ):
                 continue
-            if used + len(s.text) > budget:
+            if used + len(s.text) > budget or repeats(s, chosen):
                 continue
             chosen.append(s)
             used += len(s.text)
@@ -348,6 +352,31 @@ class ExtractiveWriter:
         if not pairs:
             return ""
         return TERMS_NOTE[lang].format(pairs=("；" if lang == "zh" else "; ").join(pairs))
+
+
+def _repetition(
+    pool: list[Sentence], passages: list[Passage], vectors: Vectors | None
+) -> Callable[[Sentence, list[Sentence]], bool]:
+    """Whether a sentence says again what a chosen one says: the same clause from a bilingual
+    pack's other-language chapter (the cross-language encoder puts a sentence and its
+    translation near 0.8, unrelated sentences of one topic near 0.4), or a near copy in
+    another document. Without the encoder nothing counts as a repeat."""
+    if vectors is None or not pool:
+        return lambda sentence, chosen: False
+    matrix = vectors([s.text for s in pool], False)
+    row = {s: i for i, s in enumerate(pool)}
+
+    def repeats(sentence: Sentence, chosen: list[Sentence]) -> bool:
+        if not chosen:
+            return False
+        lang = passages[sentence.rank].chunk.lang
+        cosines = matrix[[row[c] for c in chosen]] @ matrix[row[sentence]]
+        return any(
+            cosine >= (SAME_AGAIN if passages[c.rank].chunk.lang == lang else TRANSLATED)
+            for c, cosine in zip(chosen, cosines.tolist(), strict=True)
+        )
+
+    return repeats
 
 
 def _with_context(best: Sentence, pool: list[Sentence]) -> list[Sentence]:
