@@ -30,6 +30,12 @@ def replies_to(bot, chat_id: int) -> list:
     ]
 
 
+# Held up behind ANN's line, BOB would wait for all of her 12 replies (the one in hand, the
+# "busy" line, ten in line). Fair sharing lets through only what is in hand while his answer is
+# written: on two busy cores that is two or three of hers, now and then one more.
+FAIR = 5
+
+
 async def flood_then_ask(bot, flood: list[str]) -> tuple[int, list]:
     """ANN sends `flood` at once, then BOB asks; how many of ANN's replies came before BOB's
     answer, and all of ANN's replies once the bot is idle."""
@@ -46,7 +52,7 @@ async def flood_then_ask(bot, flood: list[str]) -> tuple[int, list]:
 
 async def test_a_trainee_asking_eighty_questions_at_once_does_not_hold_up_another(bot):
     ahead, ann = await flood_then_ask(bot, [f"{QUESTION} ({n})" for n in range(80)])
-    assert ahead <= 3, f"{ahead} of ANN's replies went before BOB's answer"
+    assert ahead <= FAIR, f"{ahead} of ANN's replies went before BOB's answer"
     busy = [c for c in ann if c.params.get("text", "").startswith(BUSY)]
     assert len(busy) == 1  # told once, not once per skipped message
     answers = [c for c in ann if "研究型" in c.params.get("text", "")]
@@ -55,7 +61,7 @@ async def test_a_trainee_asking_eighty_questions_at_once_does_not_hold_up_anothe
 
 async def test_forty_progress_charts_at_once_do_not_hold_up_another(bot):
     ahead, ann = await flood_then_ask(bot, ["/progress"] * 40)
-    assert ahead <= 3, f"{ahead} of ANN's replies went before BOB's answer"
+    assert ahead <= FAIR, f"{ahead} of ANN's replies went before BOB's answer"
     charts = [c for c in ann if c.method == "sendPhoto"]
     assert 1 <= len(charts) <= 11
     assert sum(c.params.get("text", "").startswith(BUSY) for c in ann) == 1
