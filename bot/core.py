@@ -2,9 +2,11 @@
 
 It knows who is asking (enrolment by invite, roles), routes commands, button presses, uploads
 and questions to the flows in `bot/flows/`, and never lets an error end in silence. The slow
-routes (a question, an upload) are written down in the records while they run, so that work a
-crash or a kill cut off is told on the next start (`resume`): the person learns what to send
-again, and an upload's status message, left at its last progress, is edited to say so.
+routes (a question, an upload, a Replace that loads a held upload) are written down in the
+records while they run, so that work a crash or a kill cut off is told on the next start
+(`resume`): the person learns what to send again. The message showing the work (an upload's
+status message, left at its last progress; a streamed answer, left half-written) is edited to
+say it was cut off.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Literal, TypeVar
 
-from bot.events import Incoming, Out, Progress, QuizPrompt, Reply
+from bot.events import Incoming, Out, Partial, Progress, QuizPrompt, Reply
 from bot.flows import Ctx, Flow, Route
 from bot.flows.registry import FLOWS
 from bot.flows.waiting import about as about_question
@@ -251,19 +253,22 @@ class ChatCore:
             )
             return
         kind: WorkKind | None = (
-            "question" if route is routes.text else "upload" if route is routes.upload else None
-        )
-        if kind is None:
+            "question" if route is routes.text
+            else "upload" if route is routes.upload or route.loads is not None
+            else None
+        )  # fmt: skip
+        about = await self._about(ctx, kind, route)
+        if kind is None or about is None:
             async for item in route.handler(ctx):
                 yield item
             return
         # Slow work is written down first and forgotten when its handling ends, with a reply
         # or an error (raised on to `respond`, which replies). Only a crash, a kill or a
         # cancellation leaves it behind, for `resume` on the next start.
-        work = await self._begin(ctx, kind)
+        work = await self._begin(ctx, kind, about)
         try:
             async for item in route.handler(ctx):
-                if isinstance(item, Progress) and work is not None:
+                if isinstance(item, Progress | Partial) and work is not None:
                     item = replace(item, work=work)  # the channel notes where it shows it
                 yield item
         except Exception:
@@ -271,15 +276,31 @@ class ChatCore:
             raise
         await self._finish(work)
 
-    async def _begin(self, ctx: Ctx[Services], kind: WorkKind) -> int | None:
+    async def _about(self, ctx: Ctx[Services], kind: WorkKind | None, route: Route) -> str | None:
+        """What the work is about, as the person is told after a restart: the question, or the
+        name of the file being loaded (a Replace's held upload: None when it is no longer
+        held, and nothing slow is done)."""
+        event = ctx.event
+        if kind is None:
+            return None
+        if kind == "question":
+            return about_question(event.text)
+        if route.loads is not None:
+            try:
+                name = await route.loads(ctx)
+            except Exception:
+                log.exception("naming the file user %s is loading failed", ctx.user.id)
+                return None
+            if name is None:
+                return None
+        else:
+            name = event.upload.name if event.upload else ""
+        return shorten(normalise(PurePath(name).name), 120) or "upload"
+
+    async def _begin(self, ctx: Ctx[Services], kind: WorkKind, about: str) -> int | None:
         """Write down the work about to be done; None (and a log line) if the records can't:
         the reply matters more than the note."""
         event = ctx.event
-        if kind == "upload":
-            name = PurePath(event.upload.name if event.upload else "").name
-            about = shorten(normalise(name), 120) or "upload"
-        else:
-            about = about_question(event.text)
         try:
             return await self.services.records.begin_work(
                 user_id=ctx.user.id, chat_id=event.chat_id or ctx.user.id, kind=kind,
@@ -290,8 +311,9 @@ class ChatCore:
             return None
 
     async def status_shown(self, work: int, chat_id: int, message_id: int) -> None:
-        """A channel shows the progress of `work` in this message: noted with the work, so a
-        restart after a crash edits it (never raises: the progress matters more)."""
+        """A channel shows the progress of `work` in this message (an upload's status, an
+        answer as it streams in): noted with the work, so a restart after a crash edits it
+        (never raises: the progress matters more)."""
         try:
             await self.services.records.work_shown(work, chat_id, message_id)
         except Exception:
@@ -307,9 +329,11 @@ class ChatCore:
 
     async def resume(self) -> int:
         """Tell each person whose question or upload an earlier run never finished (a crash,
-        a kill) exactly what to send again, in their language, through the channel's `push`;
-        an upload's status message, if the channel can `amend` it, is edited to say it did not
-        finish. Each is taken from the records as it is told, so it is told once. Returns how
+        a kill) exactly what to send again, in their language, through the channel's `push`.
+        The message showing the work, if the channel can `amend` it, is edited to say it was
+        cut off: an upload's status message, before the notice; a half-written answer instead
+        of the notice (it says the same, where the answer was), the notice only if the edit
+        fails. Each is taken from the records as it is told, so it is told once. Returns how
         many were told. Without a `push` (no channel can reach people) the work stays
         recorded."""
         push = self.services.push
@@ -326,7 +350,9 @@ class ChatCore:
             if reply is None:
                 log.warning("unfinished work %s of an unknown kind %r", work.id, work.kind)
                 continue
-            await self._amend_status(work)
+            if await self._amend_status(work) and work.kind == "question":
+                told += 1  # the half-written answer now says to ask again: no second line
+                continue
             try:
                 await push(work.chat_id, _one(reply))
                 told += 1
@@ -336,18 +362,21 @@ class ChatCore:
             log.info("told %d of %d people what to send again", told, len(leftovers))
         return told
 
-    async def _amend_status(self, work: InFlight) -> None:
-        """The status message a crash left at its last progress now says the work did not
-        finish (the notice after it says what to send again)."""
+    async def _amend_status(self, work: InFlight) -> bool:
+        """The message a crash left showing the work (an upload's status at its last progress,
+        an answer half-written) now says the work was cut off. True if it does."""
         amend = self.services.amend
         if amend is None or work.status_chat_id is None or work.status_message_id is None:
-            return
+            return False
         lang = as_lang(work.lang) or "zh"
+        key = "question_cut_off" if work.kind == "question" else "upload_cut_off"
         try:
-            text = say("upload_cut_off", lang, about=work.about)
-            await amend(work.status_chat_id, work.status_message_id, text)
+            return await amend(
+                work.status_chat_id, work.status_message_id, say(key, lang, about=work.about)
+            )
         except Exception:
-            log.exception("editing the status message of unfinished work %s failed", work.id)
+            log.exception("editing the message of unfinished work %s failed", work.id)
+            return False
 
     async def poll_sent(self, prompt: QuizPrompt, user_id: int, poll_id: str, message: int) -> None:
         """A channel sent `prompt` as a native quiz poll: its answers will name `poll_id`."""

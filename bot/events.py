@@ -83,9 +83,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class Partial:
-    """The answer so far, while it is being written (channels may show it by editing)."""
+    """The answer so far, while it is being written (channels may show it by editing). `work`:
+    the question in flight it belongs to (set by the core); a channel that shows it in a
+    message tells the core which (`ChatCore.status_shown`), so a restart after a crash can
+    edit the half-written answer to say it was cut off."""
 
     text: str
+    work: int | None = None
 
 
 @dataclass(frozen=True)

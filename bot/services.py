@@ -61,10 +61,10 @@ class Services:
     # Set by a channel that can: show a person their role's command menu (role None: removed),
     # deliver replies that come later, outside any event (a queued question's answer), and
     # replace the text of a message it sent earlier (chat, message id, text: a status message
-    # a crash left behind).
+    # or a half-written answer a crash left behind; True if the message now says it).
     set_menu: Callable[[int, str | None, Lang], Awaitable[None]] | None = None
     push: Callable[[int, AsyncIterator[Out]], Awaitable[None]] | None = None
-    amend: Callable[[int, int, str], Awaitable[None]] | None = None
+    amend: Callable[[int, int, str], Awaitable[bool]] | None = None
 
     def __post_init__(self) -> None:
         from bot.flows.waiting import Waiting

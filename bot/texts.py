@@ -161,6 +161,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "《{about}》没有加载完：我中途重启了。请再发一次这个文件。",
         "“{about}” was not loaded: I restarted before it was done. Please send the file again.",
     ),
+    "question_cut_off": (  # a half-written answer left by a crash, edited on the next start
+        "我正在回答你的问题“{about}”时重启了，这个回答没有写完，请再问一次。",
+        "I restarted while answering “{about}”, so this answer was cut off; please ask again.",
+    ),
     "private_chat_only": (
         "请在与我的私聊中使用这个命令。",
         "Please use this command in a private chat with me.",

@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,17 @@ from knowledge.answering.canonical import CanonicalIndex
 from knowledge.answering.embeddings import HashEmbedder
 from knowledge.learning.model import load_model
 from knowledge.records import Records
+from tests.standins.openai_server import FakeOpenAI
 from tests.standins.telegram import BotApiStandin
-from tests.telegram_harness import ANN, INSTRUCTOR, TOKEN, running_bot, until
+from tests.telegram_harness import (
+    ANN,
+    INSTRUCTOR,
+    TOKEN,
+    button_data,
+    buttons,
+    running_bot,
+    until,
+)
 from tests.test_fakes import WRENCH, fake_tutor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -263,8 +273,10 @@ class Stalling:
 
     def __init__(self) -> None:
         self.release = threading.Event()
+        self.started = False
 
     def embed_passages(self, texts, step=None):
+        self.started = True
         time.sleep(1.2)  # the status message is edited at most once a second
         if step:
             step(max(1, len(texts) // 10))
@@ -339,3 +351,179 @@ async def test_a_status_message_a_crash_left_mid_upload_is_edited_to_say_send_it
                 assert len(api.sent(INSTRUCTOR)) == 2
         finally:
             stalling.release.set()
+
+
+FDIS = "How long is the FDIS ballot?"
+STREAMED = "The FDIS ballot lasts eight weeks, and every ISO member body may vote on it [1]. " * 8
+CUT_OFF = f"I restarted while answering “{FDIS}”, so this answer was cut off; please ask again."
+
+
+async def noted(records: Records, condition) -> list:
+    """The work in flight, once `condition(work)` holds of it (polled: the bot is at work)."""
+    async with asyncio.timeout(30):
+        while not condition(work := await records.work_in_flight()):
+            await asyncio.sleep(0.02)
+    return work
+
+
+def killable(records: Records) -> list[asyncio.Task]:
+    """The tasks that write work down from now on (each handles an update), to kill them."""
+    handling: list[asyncio.Task] = []
+    begin = records.begin_work
+
+    async def noting(**work):
+        handling.append(asyncio.current_task())  # type: ignore[arg-type]
+        return await begin(**work)
+
+    records.begin_work = noting  # type: ignore[method-assign]
+    return handling
+
+
+async def kill(task: asyncio.Task) -> None:
+    task.cancel()  # the kill: the work is cut off where it stands
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_an_answer_a_crash_cut_off_mid_stream_is_edited_to_say_ask_again(
+    pack_app, records_url
+):
+    """An LLM's answer is streaming into its message when the process dies: the half-written
+    answer would stay, looking like the answer. The next start edits it to say the answer was
+    cut off and to ask again, in the asker's language, and sends nothing else."""
+    from tests.test_llm import llm_tutor
+
+    with FakeOpenAI() as fake:
+        fake.enqueue(STREAMED, pace=0.25)  # some 20 s to stream: the kill comes well before
+        app = replace(pack_app, tutor=llm_tutor(pack_app, fake, timeout=60.0))
+        async with BotApiStandin(token=TOKEN) as api:
+            async with running_bot(app, records_url, api=api) as bot:
+                await bot.enrol(ANN)
+                records = bot.core.services.records
+                await records.update_user(ANN, lang="en")
+                handling = killable(records)
+                api.user_message(ANN, FDIS)
+                await until(lambda: len(api.sent(ANN)) == 1, timeout=30)
+                [half] = api.sent(ANN)
+                assert STREAMED.startswith(half["text"]) and not buttons(half)
+                [work] = await noted(records, lambda w: w and w[0].status_message_id)
+                assert (work.kind, work.lang, work.about) == ("question", "en", FDIS)
+                assert (work.status_chat_id, work.status_message_id) == (ANN, half["message_id"])
+                [task] = handling
+                await kill(task)
+                await api.wait_idle(quiet=0.3)
+                [stuck] = api.sent(ANN)
+                assert STREAMED.startswith(stuck["text"]) and stuck["text"] != STREAMED
+            asked, calls = len(fake.requests), len(api.calls)
+            async with running_bot(app, records_url, api=api) as bot:  # the restart
+                key = (ANN, half["message_id"])
+                await until(lambda: api.messages[key]["text"] == CUT_OFF, timeout=30)
+                await api.wait_idle(quiet=0.4, timeout=30)
+                assert [m["text"] for m in api.sent(ANN)] == [CUT_OFF]  # no second line
+                assert not buttons(api.messages[key])
+                edited = [c for c in api.calls[calls:] if c.method == "editMessageText"]
+                assert len(edited) == 1
+                assert not [c for c in api.calls[calls:] if c.method == "sendMessage"]
+                assert len(fake.requests) == asked  # the question is not answered again
+                assert await bot.core.services.records.work_in_flight() == []
+            calls = len(api.calls)
+            async with running_bot(app, records_url, api=api):  # a second restart: nothing
+                await api.wait_idle(quiet=0.6, timeout=30)
+                changed = {"sendMessage", "editMessageText"}
+                assert not [c for c in api.calls[calls:] if c.method in changed]
+                assert [m["text"] for m in api.sent(ANN)] == [CUT_OFF]
+
+
+OLD_NOTES = "# Old notes\n\nThe lab opens at nine.\n"
+REPLACE_TOLD = "I restarted before I could finish indexing “notes.md”; please send the file again."
+
+
+async def test_a_replace_a_crash_cut_off_tells_the_instructor_to_send_the_file_again(
+    make_app, records_url
+):
+    """ "Replace" under the question about a file of a loaded name is a button press that
+    loads the held upload: it is work in flight as an upload is, and a restart mid-way tells
+    the instructor to send the file again."""
+    app = make_app()
+    stalling = Stalling()
+    async with BotApiStandin(token=TOKEN) as api:
+        try:
+            async with running_bot(app, records_url, api=api) as bot:
+                await bot.enrol(INSTRUCTOR, "instructor")
+                records = bot.core.services.records
+                await records.update_user(INSTRUCTOR, lang="en")
+                for n, text in enumerate((OLD_NOTES, NOTES), 1):
+                    api.add_file(f"notes-{n}", text.encode())
+                    api.document(INSTRUCTOR, f"notes-{n}", "notes.md", len(text.encode()))
+                    await until(lambda n=n: len(api.sent(INSTRUCTOR)) == n, timeout=60)
+                    await until(
+                        lambda: (
+                            not api.sent(INSTRUCTOR)[-1]["text"].startswith(
+                                ("Receiving", "Reading", "Indexing")
+                            )
+                        ),
+                        timeout=60,
+                    )
+                    await api.wait_idle(quiet=0.4)
+                asked = api.sent(INSTRUCTOR)[-1]
+                assert asked["text"].startswith("notes.md is already loaded"), asked["text"]
+                [replace_data] = [d for d in button_data(asked) if d.startswith("rpl:")]
+                app.ingestor.embedder = stalling  # type: ignore[assignment]
+                handling = killable(records)
+                api.callback(INSTRUCTOR, asked, replace_data)
+                [work] = await noted(records, bool)
+                assert (work.kind, work.about, work.lang) == ("upload", "notes.md", "en")
+                [task] = handling
+                await until(lambda: stalling.started, timeout=30)  # mid-way through indexing
+                await kill(task)
+                stalling.release.set()
+                await api.wait_idle(quiet=0.3)
+            before = len(api.sent(INSTRUCTOR))
+            async with running_bot(app, records_url, api=api) as bot:  # the restart
+                await until(lambda: len(api.sent(INSTRUCTOR)) > before, timeout=30)
+                await api.wait_idle(quiet=0.4, timeout=30)
+                assert [m["text"] for m in api.sent(INSTRUCTOR)[before:]] == [REPLACE_TOLD]
+                assert await bot.core.services.records.work_in_flight() == []
+            async with running_bot(app, records_url, api=api):  # nothing again
+                await api.wait_idle(quiet=0.6, timeout=30)
+                assert len(api.sent(INSTRUCTOR)) == before + 1
+        finally:
+            stalling.release.set()
+
+
+async def test_a_half_answer_that_cannot_be_edited_leaves_the_notice_to_tell(records_url):
+    """The edited half-written answer is the asker's only line; when the edit fails (the
+    message was deleted) the notice tells them instead. An upload gets both, as before."""
+    records = await Records.open(records_url)
+    try:
+        await records.ensure_user(ANN_ZH, name="Ann", role="trainee", lang="zh")
+        await records.ensure_user(LI_EN, name="Li", role="instructor", lang="en")
+        for about, message in (("q1", 11), ("q2", 12)):
+            work = await records.begin_work(
+                user_id=ANN_ZH, chat_id=ANN_ZH, kind="question", about=about, lang="zh"
+            )
+            await records.work_shown(work, ANN_ZH, message)
+        work = await records.begin_work(
+            user_id=LI_EN, chat_id=LI_EN, kind="upload", about="a.md", lang="en"
+        )
+        await records.work_shown(work, LI_EN, 13)
+        core = core_over(records)
+        told = pushing(core)
+        edited: list[tuple[int, int, str]] = []
+
+        async def amend(chat_id: int, message_id: int, text: str) -> bool:
+            edited.append((chat_id, message_id, text))
+            return message_id != 12  # 12 was deleted
+
+        core.services.amend = amend
+        assert await core.resume() == 3
+        assert [(chat, message) for chat, message, _ in edited] == [
+            (ANN_ZH, 11), (ANN_ZH, 12), (LI_EN, 13)
+        ]  # fmt: skip
+        assert edited[0][2] == "我正在回答你的问题“q1”时重启了，这个回答没有写完，请再问一次。"
+        assert [text for _, _, text in told] == [
+            "我刚才重启了，没来得及回答你的问题“q2”，请再发一次。",
+            "I restarted before I could finish indexing “a.md”; please send the file again.",
+        ]
+    finally:
+        await records.close()

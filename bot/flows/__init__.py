@@ -9,7 +9,7 @@ the services) and yields replies. A flow module says which services its handlers
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -57,6 +57,9 @@ Handler = Callable[[Ctx[Any]], AsyncIterator[Out]]
 class Route:
     role: str  # the least role allowed
     handler: Handler
+    # A button that loads a file (a Replace): the file's name, for the work in flight the
+    # core writes down while it runs (None: nothing to load, nothing written down).
+    loads: Callable[[Ctx[Any]], Awaitable[str | None]] | None = None
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,14 @@ async def replace(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
     yield ctx.reply(summary.text, kind=summary.kind, buttons=summary.buttons, edit=True)
 
 
+async def held_name(ctx: Ctx[Needs]) -> str | None:
+    """The name of the upload a "Replace" loads (None when it is no longer held): the core
+    writes the loading down as an upload in flight, so a restart mid-way tells the
+    instructor to send the file again."""
+    held = await asyncio.to_thread(ctx.services.ingestor.pending.get, ctx.press.text(), ctx.user.id)
+    return held.name if held is not None else None
+
+
 async def keep_upload(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
     """ "Cancel" under the question: the held upload is dropped, the document stays."""
     pending = ctx.services.ingestor.pending
@@ -181,7 +189,7 @@ FLOW = Flow(
         "rm": Route("instructor", ask_remove),
         "rmok": Route("instructor", remove),
         "rmno": Route("instructor", keep),
-        "rpl": Route("instructor", replace),
+        "rpl": Route("instructor", replace, loads=held_name),
         "rplno": Route("instructor", keep_upload),
         "rst": Route("instructor", restore_pressed),
     },

@@ -9,10 +9,11 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.events import Out
+from bot.events import Out, Partial
 from bot.flows import Ctx
 from knowledge.answering.ask import normalise
 from knowledge.records import Records
@@ -89,7 +90,7 @@ class Waiting:
                 push = ctx.services.push
                 try:
                     if push is not None:
-                        await push(ctx.event.chat_id or uid, answer(ctx))
+                        await push(ctx.event.chat_id or uid, _of_work(answer(ctx), work))
                 except Exception:  # this one is lost to an error; the next still get theirs
                     log.exception("answering a kept question of user %s failed", uid)
                 await _finish(ctx, work)
@@ -109,6 +110,13 @@ class Waiting:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _of_work(items: AsyncIterator[Out], work: int | None) -> AsyncIterator[Out]:
+    """A kept question's answer, its partials marked as its work's (the channel notes the
+    message they stream into, for a restart to edit)."""
+    async for item in items:
+        yield replace(item, work=work) if isinstance(item, Partial) and work else item
 
 
 async def _begin(ctx: Ctx[Needs]) -> int | None:

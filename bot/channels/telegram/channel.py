@@ -134,8 +134,8 @@ class TelegramChannel:
             if chat_id is not None:
                 await set_role_menu(bot, chat_id, role, lang)
 
-        async def amend(chat_id: int, message_id: int, text: str) -> None:
-            await edit(bot, chat_id, message_id, render.escape(text))
+        async def amend(chat_id: int, message_id: int, text: str) -> bool:
+            return await edit(bot, chat_id, message_id, render.escape(text)) is not None
 
         services = self.core.services
         services.push, services.set_menu, services.amend = push, set_menu, amend
@@ -341,7 +341,7 @@ class TelegramChannel:
                 if live is None:
                     live = await send(bot, chat_id, render.escape(item.text), reply_to=reply_to)
                     last_edit = time.monotonic()
-                    if live is not None and isinstance(item, Progress) and item.work is not None:
+                    if live is not None and item.work is not None:  # a crash edits it
                         await self.core.status_shown(item.work, chat_id, live.message_id)
                 elif time.monotonic() - last_edit >= EDIT_INTERVAL:
                     await edit(bot, chat_id, live.message_id, render.escape(item.text))
