@@ -25,6 +25,7 @@ from bot.events import Incoming, Out, Partial, Progress, QuizPrompt, Reply
 from bot.flows import Ctx, Flow, Route
 from bot.flows.registry import FLOWS
 from bot.flows.waiting import about as about_question
+from bot.flows.waiting import finish_work
 from bot.services import Services
 from bot.texts import role_name, say
 from knowledge.answering.ask import normalise
@@ -272,9 +273,9 @@ class ChatCore:
                     item = replace(item, work=work)  # the channel notes where it shows it
                 yield item
         except Exception:
-            await self._finish(work)
+            await finish_work(self.services.records, work)
             raise
-        await self._finish(work)
+        await finish_work(self.services.records, work)
 
     async def _about(self, ctx: Ctx[Services], kind: WorkKind | None, route: Route) -> str | None:
         """What the work is about, as the person is told after a restart: the question, or the
@@ -318,14 +319,6 @@ class ChatCore:
             await self.services.records.work_shown(work, chat_id, message_id)
         except Exception:
             log.exception("noting the status message of work %s failed", work)
-
-    async def _finish(self, work: int | None) -> None:
-        if work is None:
-            return
-        try:
-            await self.services.records.finish_work(work)
-        except Exception:
-            log.exception("forgetting finished work %s failed", work)
 
     async def resume(self) -> int:
         """Tell each person whose question or upload an earlier run never finished (a crash,

@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
 
 from bot.bootstrap import App, build
 from bot.core import ChatCore
@@ -18,6 +21,7 @@ from knowledge.answering.glossary import pack_dir
 from knowledge.answering.tutor import Tutor
 from knowledge.learning.model import load_model
 from knowledge.records import Records
+from knowledge.records.engine import MIGRATIONS
 from tests.postgres import POSTGRES_URL, RecordsDB, postgres_schema
 
 _ENV = (
@@ -138,3 +142,16 @@ async def records(records_db: RecordsDB) -> AsyncIterator[Records]:
         yield store
     finally:
         await store.close()
+
+
+def upgrade_to(revision: str) -> Callable[[Connection], None]:
+    """For `connection.run_sync`: migrate the records' schema up to `revision` (a migration
+    test's starting point)."""
+
+    def run(connection: Connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    return run

@@ -7,17 +7,15 @@ import asyncio
 import re
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.texts import say
 from knowledge.records import Records
 from knowledge.records.engine import MIGRATIONS, async_url
 from knowledge.records.tables import IdentityRow, QuestionRow, UserRow
+from tests.conftest import upgrade_to
 from tests.postgres import RecordsDB
 from tests.telegram_harness import ADMIN, ANN, BOB, INSTRUCTOR, button_data, running_bot, until
 from tests.test_records import HEAD
@@ -27,16 +25,6 @@ TELEGRAM = "telegram"
 QUESTION = "联盟有哪六类人才？"
 OFF_TOPIC = "我是王芳，明天苏州的天气怎么样？"
 ANNS_ID = BOB  # Ann's user id is Bob's Telegram id: a reply sent by id alone reaches Bob
-
-
-def _upgrade_to(revision: str):
-    def run(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    return run
 
 
 async def identities_of(store: Records, user_id: int) -> int:
@@ -57,7 +45,7 @@ async def test_the_migration_keeps_every_user_and_links_their_telegram_identity(
     people = {7: "Lin", ANN: "Ann", 5_123_456_789: "Zhou"}  # Telegram ids past 32 bits too
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_upgrade_to(before))
+            await conn.run_sync(upgrade_to(before))
             for uid, name in people.items():
                 await conn.execute(
                     text(

@@ -12,11 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from matplotlib.figure import Figure
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core import ChatCore
@@ -27,8 +24,9 @@ from knowledge.learning import charts
 from knowledge.learning.model import load_model
 from knowledge.learning.practice import record_answer
 from knowledge.records import MasteryPoint, Records
-from knowledge.records.engine import MIGRATIONS, async_url
+from knowledge.records.engine import async_url
 from knowledge.records.tables import MasteryHistoryRow, MasteryRow
+from tests.conftest import upgrade_to
 from tests.postgres import RecordsDB
 from tests.test_mastery import question
 from tests.test_records import HEAD
@@ -74,16 +72,6 @@ def right_button(prompt: QuizPrompt) -> str:
 async def enrol(records: Records, user_id: int, name: str = "Ann") -> None:
     await records.ensure_user(user_id, name=name, role="trainee", lang="en")
     await records.update_user(user_id, category="international", cohort="c")
-
-
-def _upgrade_to(revision: str):
-    def run(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    return run
 
 
 async def test_each_answer_through_the_core_appends_its_competencies_once(
@@ -162,7 +150,7 @@ async def test_the_migration_gives_existing_mastery_a_starting_point(records_db:
     updated = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_upgrade_to("0009"))
+            await conn.run_sync(upgrade_to("0009"))
             for uid, name in ((7, "Lin"), (8, "Zhou"), (9, "Idle")):
                 await conn.execute(
                     text("INSERT INTO users (id, name, role) VALUES (:id, :n, 'trainee')"),

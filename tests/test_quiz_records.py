@@ -7,16 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from knowledge.learning.mastery import START
 from knowledge.learning.practice import record_answer
 from knowledge.records import PollRef, Records
-from knowledge.records.engine import MIGRATIONS, async_url
+from knowledge.records.engine import async_url
 from knowledge.records.tables import (
     AttemptRow,
     MasteryRow,
@@ -24,6 +21,7 @@ from knowledge.records.tables import (
     QuizSessionRow,
     ReviewCardRow,
 )
+from tests.conftest import upgrade_to
 from tests.postgres import RecordsDB
 from tests.test_mastery import question
 from tests.test_records import HEAD
@@ -250,16 +248,6 @@ async def test_forget_removes_everything_quiz_related(records: Records):
     assert len(await records.items()) == 3
 
 
-def _upgrade_to(revision: str):
-    def run(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    return run
-
-
 async def test_migration_0002_upgrades_a_0001_database_keeping_its_users(records_db: RecordsDB):
     args = {}
     if records_db.schema:
@@ -267,7 +255,7 @@ async def test_migration_0002_upgrades_a_0001_database_keeping_its_users(records
     engine = create_async_engine(async_url(records_db.url), **args)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_upgrade_to("0001"))
+            await conn.run_sync(upgrade_to("0001"))
             lin = "INSERT INTO users (id, name, role) VALUES (7, 'Lin', 'admin')"
             await conn.execute(text(lin))
     finally:

@@ -93,7 +93,7 @@ class Waiting:
                         await push(ctx.event.chat_id or uid, _of_work(answer(ctx), work))
                 except Exception:  # this one is lost to an error; the next still get theirs
                     log.exception("answering a kept question of user %s failed", uid)
-                await _finish(ctx, work)
+                await finish_work(ctx.services.records, work)
                 line.popleft()  # only now: a question asked meanwhile waits behind this one
         except asyncio.CancelledError:
             raise
@@ -132,10 +132,11 @@ async def _begin(ctx: Ctx[Needs]) -> int | None:
         return None
 
 
-async def _finish(ctx: Ctx[Needs], work: int | None) -> None:
+async def finish_work(records: Records, work: int | None) -> None:
+    """Forget work in flight once it is done (never raises: the reply matters more)."""
     if work is None:
         return
     try:
-        await ctx.services.records.finish_work(work)
+        await records.finish_work(work)
     except Exception:
-        log.exception("forgetting the answered question %s failed", work)
+        log.exception("forgetting finished work %s failed", work)

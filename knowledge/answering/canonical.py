@@ -24,7 +24,7 @@ import numpy as np
 
 from knowledge.answering.embeddings import Embedder
 from knowledge.answering.glossary import Glossary, is_acronym, load_glossary
-from knowledge.answering.query import _SHAPES
+from knowledge.answering.query import asks
 from knowledge.answering.text import STOPWORDS, _stem, terms
 from knowledge.records import Canonical
 from knowledge.vocabulary import Lang, detect_lang
@@ -112,8 +112,7 @@ class Vocabulary:
             for code in _CODE.findall("".join(left))
             if cjk or "/" in code or (len(code) > 1 and code.isupper())
         }
-        asks = {i for i, (asked, _) in enumerate(_SHAPES) if asked.search(question)}
-        return Found(frozenset(concepts), frozenset(codes), frozenset(asks))
+        return Found(frozenset(concepts), frozenset(codes), asks(question))
 
 
 def paraphrase(a: Wording, b: Wording) -> float | None:

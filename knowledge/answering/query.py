@@ -117,11 +117,16 @@ class Query:
         return -1.0 if self.shapes or self.hints else 0.0
 
 
+def asks(question: str) -> frozenset[int]:
+    """Which of the answer shapes (a duration, a date, a number, …) the question asks for."""
+    return frozenset(i for i, (asked, _) in enumerate(_SHAPES) if asked.search(question))
+
+
 def analyse(
     question: str, glossary: Glossary, idf: Callable[[str], float], df: Callable[[str], int]
 ) -> Query:
     concepts = _concepts(question, glossary, idf, df)
-    shapes = [answer for asked, answer in _SHAPES if asked.search(question)]
+    shapes = [_SHAPES[i][1] for i in sorted(asks(question))]
     clauses = []
     for part in _CLAUSES.split(question):
         if part and part.strip():

@@ -149,46 +149,39 @@ class Retriever:
         passages = self._search(
             index, question.query, expanded, question.lang, k or self.settings.passages, query
         )
-        return Retrieved(
-            question,
-            query,
-            passages,
-            self._similarity(self.second, question.query),
-            self._similarity(self.embedder, expanded),
-            self._words(self.second),
-        )
+        similar, words = self._similarities(self.second, question.query)
+        dense, _ = self._similarities(self.embedder, expanded)
+        return Retrieved(question, query, passages, similar, dense, words)
 
     @staticmethod
-    def _words(encoder: CachedEmbedder | None) -> Vectors | None:
-        """Single words under `encoder`: the passages' from the cache (the pack's ship with
-        it), the question's own as queries are (kept in memory, not on disk)."""
+    def _similarities(
+        encoder: Embedder | None, text: str
+    ) -> tuple[Similarity | None, Vectors | None]:
+        """Under `encoder`, for one question: the cosine between the question and any texts
+        (its passages' sentences, whose vectors ingest cached beside the passages'), and the
+        vectors of single words (the passages' from the cache, where the pack's ship; the
+        question's own as queries are, kept in memory, not on disk). Each text is looked up
+        once per question, whichever of the two asks for it first: the gate and the writer
+        weigh the same sentences."""
         if encoder is None:
-            return None
+            return None, None
+        question = encoder.embed_query(text)
+        known: dict[str, np.ndarray] = {}
 
         def vectors(texts: Sequence[str], asked: bool = False) -> np.ndarray:
-            if not asked:
-                return encoder.embed_passages(texts)
-            return np.array([encoder.embed_query(t) for t in texts], dtype=np.float32)
-
-        return vectors
-
-    def _similarity(self, encoder: Embedder | None, text: str) -> Similarity | None:
-        """Cosine under `encoder` between the question and any texts (its passages'
-        sentences, whose vectors ingest cached beside the passages'). Each text is looked
-        up once per question: the gate and the writer weigh the same sentences."""
-        if encoder is None:
-            return None
-        question = encoder.embed_query(text)
-        known: dict[str, float] = {}
-
-        def similar(texts: Sequence[str]) -> np.ndarray:
+            if asked:
+                return np.array([encoder.embed_query(t) for t in texts], dtype=np.float32)
             missing = [t for t in dict.fromkeys(texts) if t not in known]
             if missing:
-                scores = encoder.embed_passages(missing) @ question
-                known.update(zip(missing, scores.tolist(), strict=True))
-            return np.array([known[t] for t in texts], dtype=np.float32)
+                known.update(zip(missing, encoder.embed_passages(missing), strict=True))
+            return np.array([known[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
 
-        return similar
+        def similar(texts: Sequence[str]) -> np.ndarray:
+            if not texts:
+                return np.array([], dtype=np.float32)
+            return np.asarray(vectors(texts) @ question, dtype=np.float32)
+
+        return similar, vectors
 
     def search(self, text: str, lang: Lang, k: int = 5) -> list[Passage]:
         """The passages alone, for callers that have no Question at hand."""
