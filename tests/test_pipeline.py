@@ -237,6 +237,23 @@ def test_an_answer_does_not_say_a_sentence_again_in_the_other_language() -> None
     assert "中央秘书处" in answer  # what the other chapter adds is still welcome
 
 
+def test_no_sentence_in_an_answer_is_cut_short_when_the_screen_fills() -> None:
+    """Sentences from several passages fill about a screen; one that no longer fits is left
+    out whole, never shown cut off mid-way with its point lost."""
+    passages = [
+        "The review panel weighs every proposal sent in by the members during the spring term.",
+        "The review panel votes on each proposal within six weeks of the day it was sent in.",
+        "The review panel elects its own chair from among the members at the start of a year.",
+    ]
+    retrieved = TermRetriever(passages).retrieve(ask("What does the review panel do?"))
+    writer = ExtractiveWriter(AnswerSettings(keep_ratio=0.0, max_chars_en=260))
+    answer = writer.write(retrieved).answer
+    assert answer.count("review panel") >= 2
+    assert "…" not in answer  # every sentence shown ends where it ends
+    for line in answer.split("\n"):
+        assert re.search(r"[.!?]( \[\d\])?$", line), line
+
+
 def test_table_rows_keep_their_own_lines_in_an_answer() -> None:
     rows = (
         "The stages and who owns each are in the table below.\n"

@@ -316,14 +316,18 @@ class ExtractiveWriter:
         parts: list[str] = []
         room = self.settings.budget(lang, len(retrieved.query.clauses))  # about a screen
         for rank in sorted(best, key=lambda r: -best[r]):  # the likeliest passage first
-            text = _join([s for s in order if s.rank == rank])
+            group = [s for s in order if s.rank == rank]
             foreign = passages[rank].chunk.lang != lang
-            note = self._terms_note(text, lang) if foreign else ""
             prefix = FOREIGN_SOURCE[lang] if foreign else ""
             if parts and room < 60:
                 break
+            group = _fitting(group, scores, room - len(prefix))
+            text = _join(group)
+            note = self._terms_note(text, lang) if foreign else ""
             if len(text) + len(note) > room:
                 note = ""
+                if parts and len(text) > room:
+                    continue  # a sentence is shown whole or not at all, but for the first
                 text = shorten(text, max(room, 60))
             room -= len(prefix) + len(text) + len(note) + 5
             numbers[rank] = len(numbers) + 1
@@ -385,6 +389,15 @@ def _with_context(best: Sentence, pool: list[Sentence]) -> list[Sentence]:
         before = [s for s in pool if s.rank == best.rank and s.index == best.index - 1]
         return [*before, best]
     return [best]
+
+
+def _fitting(group: list[Sentence], scores: dict[Sentence, float], room: int) -> list[Sentence]:
+    """A passage's chosen sentences that fit the room left, dropped whole, the least likely
+    first (cut short, the last one would lose what it says: "…贯彻“质量…")."""
+    kept = list(group)
+    while len(kept) > 1 and len(_join(kept)) > room:
+        kept.remove(min(kept, key=scores.__getitem__))
+    return kept
 
 
 def _list_after(chosen: list[Sentence], pool: list[Sentence], budget: int) -> list[Sentence]:
