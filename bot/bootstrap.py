@@ -125,13 +125,14 @@ async def open_core(app: App, records: Records | None = None) -> ChatCore:
     """The chat core over `app`, with the learner records opened (and migrated) first, and
     the bundled question bank imported into them on the first start."""
     from bot.core import ChatCore
+    from bot.flows.canonicals import reload
     from bot.services import Services
     from knowledge.answering.canonical import CanonicalIndex
     from knowledge.learning.model import load_model
 
     records = records or await open_records(app.settings.records_url)
     canonical = CanonicalIndex(app.embedder, app.retriever.second, app.retriever.glossary)
-    canonical.load(await records.canonicals())
+    await reload(records, canonical)  # noting the version, for keep_current
     model = load_model()
     await ensure_bank(records, model)
     services = Services(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from bot.conversation import press
 from bot.events import Reply
 from bot.flows import Ctx, Flow, Route, buttons
+from bot.flows.canonicals import reload
 from bot.texts import CATEGORIES, category_name, role_name, say
 from knowledge.answering.canonical import CanonicalIndex
 from knowledge.records import Records
@@ -135,10 +135,10 @@ async def confirm_forget(ctx: Ctx[Needs]) -> AsyncIterator[Reply]:
 
 async def forget_person(ctx: Ctx[Needs], user_id: int) -> None:
     """Delete a person's records, and what the running bot remembers of them."""
-    records, canonical = ctx.services.records, ctx.services.canonical
+    records = ctx.services.records
     await records.forget(user_id)
     # canonical questions they asked were reworded or unlinked
-    await asyncio.to_thread(canonical.load, await records.canonicals())
+    await reload(records, ctx.services.canonical)
 
 
 FLOW = Flow(

@@ -12,6 +12,7 @@ from typing import Protocol
 from bot.conversation import press
 from bot.events import Button, Partial, Reply, Typing
 from bot.flows import Ctx, Flow, Route, buttons, local_time, waiting
+from bot.flows.canonicals import keep_current
 from bot.texts import say
 from knowledge.answering.canonical import CanonicalIndex
 from knowledge.answering.condense import is_follow_up
@@ -94,7 +95,10 @@ async def example(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
 
 async def _answer(ctx: Ctx[Needs]) -> AsyncIterator[Partial | Reply]:
     core, user, text = ctx.services, ctx.user, ctx.event.text
-    canonical = await asyncio.to_thread(core.canonical.match, text) if text.strip() else None
+    canonical = None
+    if text.strip():
+        await keep_current(core)  # what another process wrote, reworded or retired
+        canonical = await asyncio.to_thread(core.canonical.match, text)
     if canonical is not None:  # still the context of a follow-up ("那IEC呢？")
         await core.records.remember_question(user.id, text, core.history_size)
         yield await _serve_canonical(ctx, canonical)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from .engine import StoreBase, changed
-from .models import Canonical
+from .models import Canonical, CanonicalsVersion
 from .tables import CanonicalRow, QuestionRow, utcnow
 
 
@@ -47,16 +47,27 @@ class CanonicalRecords(StoreBase):
                 return None
             if question != row.question:
                 row.standalone = question
-            row.question, row.answer = question, answer
+            if (question, answer) != (row.question, row.answer):
+                row.question, row.answer, row.revised_at = question, answer, utcnow()
             return row.record()
 
     async def retire_canonical(self, canonical_id: int) -> bool:
         """Stop serving a canonical answer, keeping it in the records; False if there is no such
         answer in force."""
+        now = utcnow()
         query = (
             update(CanonicalRow)
             .where(CanonicalRow.id == canonical_id, CanonicalRow.retired_at.is_(None))
-            .values(retired_at=utcnow())
+            .values(retired_at=now, revised_at=now)
         )
         async with self._sessions.begin() as s:
             return changed(await s.execute(query)) > 0
+
+    async def canonicals_version(self) -> CanonicalsVersion:
+        """What the canonical answers are at, in one aggregate query: it changes whenever one
+        is written, reworded, retired or has its question rewritten by forgetting the asker.
+        A process serving them compares it with the one it loaded at to know it must reload."""
+        query = select(func.count(), func.max(CanonicalRow.id), func.max(CanonicalRow.revised_at))
+        async with self._sessions() as s:
+            count, last_id, revised = (await s.execute(query)).one()
+        return CanonicalsVersion(int(count), last_id, revised)

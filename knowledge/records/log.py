@@ -155,10 +155,11 @@ class QuestionLog(StoreBase):
 
         `standalone` is the question worded without the asker's details: it replaces their
         words if they are forgotten."""
+        now = utcnow()
         row = CanonicalRow(
             question=question, lang=lang, answer=answer, author_id=author_id,
             author_name=author_name, source_question_id=source_question_id,
-            standalone=standalone or None,
+            standalone=standalone or None, created_at=now, revised_at=now,
         )  # fmt: skip
         async with self._sessions.begin() as s:
             s.add(row)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,15 @@ class Canonical:
     created_at: datetime
     standalone: str | None = None  # the question without the asker's details, if written
     retired_at: datetime | None = None  # no longer served (kept in the records), migration 0007
+
+
+class CanonicalsVersion(NamedTuple):
+    """How many canonical answers there are (retired ones too), the newest's id, and when one
+    last changed (migration 0011): while it stays equal, the same answers are in force."""
+
+    answers: int
+    last_id: int | None
+    revised_at: datetime | None
 
 
 @dataclass(frozen=True)

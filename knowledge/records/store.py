@@ -156,7 +156,7 @@ class Records(
             await s.execute(
                 update(CanonicalRow)
                 .where(theirs_canonical, CanonicalRow.standalone.is_not(None))
-                .values(question=CanonicalRow.standalone)
+                .values(question=CanonicalRow.standalone, revised_at=utcnow())
             )
             await s.execute(
                 update(CanonicalRow).where(theirs_canonical).values(source_question_id=None)

@@ -155,6 +155,8 @@ class CanonicalRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     standalone: Mapped[str | None] = mapped_column(Text)  # migration 0003
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # migration 0007
+    # last written, reworded, retired, or its question rewritten by forgetting the asker
+    revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # migration 0011
 
     def record(self) -> Canonical:
         return Canonical(

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.channels.web.auth import guard
 from bot.channels.web.base import console, render
+from bot.flows.canonicals import keep_current
 from knowledge.answering.gate import Decision, Evidence
 from knowledge.answering.models import Citation
 from knowledge.answering.tutor import Trace, trace
@@ -56,6 +57,7 @@ async def _try(request: web.Request, question: str) -> Tried:
     k = tutor.retriever.settings.passages
     top = replace(traced.retrieved, passages=traced.retrieved.passages[:k])
     decision = await asyncio.to_thread(tutor.gate.decide, top)  # what the tutor's gate saw
+    await keep_current(services)  # what the bot would serve, if it changed elsewhere
     canonical = await asyncio.to_thread(services.canonical.match, question)
     answer = traced.answer
     cited = [c for c in answer.citations if f"[{c.n}]" in answer.answer]
