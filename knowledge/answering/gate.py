@@ -21,18 +21,18 @@ from knowledge.answering.write.extractive import SENTENCE_WEIGHTS, best_sentence
 
 # feature order: see Evidence.features
 WEIGHTS = (
-    -2.327,
-    0.508,
-    1.124,
-    1.059,
-    -0.31,
-    -0.362,
-    1.059,
-    1.199,
-    0.154,
-    0.183,
-    0.63,
-    1.055,
+    -2.407,
+    0.312,
+    1.322,
+    1.217,
+    -0.313,
+    -0.468,
+    1.08,
+    1.494,
+    0.205,
+    0.042,
+    0.673,
+    1.05,
 )
 THRESHOLD = 0.40
 CLOSE_WORD = 0.6  # cosine of two words that mean about the same (USE, across languages)

@@ -34,22 +34,23 @@ TERMS_NOTE = {"zh": "（术语：{pairs}）", "en": " (Terms: {pairs})"}
 # feature order: see features(); fitted on the dev sets as a choice among each part's rival
 # sentences (bench/calibrate.py)
 SENTENCE_WEIGHTS = (
-    -2.718,
-    1.279,
-    1.285,
-    1.198,
-    1.854,
-    2.052,
-    0.398,
-    -0.456,
-    0.305,
-    0.689,
-    0.698,
-    1.36,
-    0.529,
-    0.534,
-    0.588,
-    0.152,
+    -2.733,
+    1.256,
+    1.295,
+    1.228,
+    1.839,
+    2.072,
+    0.379,
+    -0.485,
+    0.327,
+    0.714,
+    0.731,
+    1.357,
+    0.545,
+    0.542,
+    0.59,
+    0.178,
+    -0.221,
 )
 _LEANS_BACK = re.compile(
     r"^(this|these|that|those|it|they|such|the (above|former|latter|same)|in (this|that) case|"
@@ -169,7 +170,9 @@ def features(
     much of this part of the question it mentions (how a sentence compares with the others
     it competes with tells more than its raw similarity: encoders' scales drift by topic);
     `around` is how much of it the sentences before and after mention (a detail often
-    follows the sentence that names the topic)."""
+    follows the sentence that names the topic). The last feature is the asked shape and the
+    part's words together (each alone is counted above; fitted, together they count less
+    than the sum)."""
     shape = query.fits(sentence.text)
     return (
         1.0,
@@ -188,6 +191,7 @@ def features(
         1.0 / (1 + part_place),
         around[0],
         around[1],
+        max(shape, 0.0) * part_found(sentence, clause),
     )
 
 
