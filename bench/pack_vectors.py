@@ -16,7 +16,7 @@ from ingest.chunking import chunk_document
 from ingest.loaders import load
 from knowledge.answering.embeddings import BundledE5, BundledUSE, CachedEmbedder, write_shipped
 from knowledge.answering.glossary import load_glossary, pack_dir
-from knowledge.answering.text import configure_tokenizer, words
+from knowledge.answering.text import configure_tokenizer, word_set
 from knowledge.answering.write.extractive import sentence_texts
 
 
@@ -34,7 +34,7 @@ def pack_words() -> list[str]:
     """The pack's words, as the gate weighs them under the cross-language encoder (cut as a
     running bot cuts them, with the glossary's terms known to the tokenizer)."""
     configure_tokenizer(None, extra_words=load_glossary().zh_words())
-    return sorted({w for text in pack_texts() for w in words(text) if len(w) > 1})
+    return sorted(set().union(*(word_set(text) for text in pack_texts())))
 
 
 def main() -> int:

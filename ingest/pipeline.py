@@ -27,6 +27,7 @@ from knowledge.answering.embeddings import CachedEmbedder, Encoders
 from knowledge.answering.glossary import pack_files
 from knowledge.answering.models import CLI_LOADER, DocumentInfo
 from knowledge.answering.store import ChunkStore
+from knowledge.answering.text import word_set
 from knowledge.answering.write.extractive import sentence_texts
 from knowledge.errors import (
     EmptyDocument,
@@ -234,6 +235,8 @@ class Ingestor:
                     progress(len(chunks) * done // len(texts), len(chunks))
 
             vectors = self.embedder.embed_passages(texts, step)[: len(chunks)]
+        if isinstance(self.embedder, Encoders):  # the passages' words, so no question waits
+            self.embedder.embed_words(sorted(set().union(*(word_set(c.text) for c in chunks))))
         info = DocumentInfo(
             doc_id=chunks[0].doc_id,
             doc=name,

@@ -359,3 +359,29 @@ async def test_a_fresh_install_loads_the_pack_without_embedding_it(tmp_path):
     # Answering weighs every sentence under both encoders, from the vectors shipped: only the
     # question is embedded, so the first answer is as quick as the next.
     assert (e5.embedded, use.embedded) == (0, 0)
+
+
+async def test_an_uploaded_documents_words_are_embedded_at_ingest_not_at_question_time(tmp_path):
+    """The gate weighs a question's words against its passages' under the cross-language
+    encoder: ingest caches the passages' words, so answering writes nothing to the cache."""
+    from knowledge.answering.embeddings import BundledE5, BundledUSE
+
+    notes = tmp_path / "notes.md"
+    notes.write_text(
+        "# Calibration\n\nThe calibration lab keeps each torque wrench record for five years. "
+        "扭矩扳手的校准记录保存五年。\n",
+        encoding="utf-8",
+    )
+    e5, use = Counting(BundledE5()), Counting(BundledUSE())
+    app = build(
+        settings_for(tmp_path / "home"),
+        embedder=e5,
+        second_embedder=use,
+        embedding_cache=tmp_path / "cache.sqlite",
+    )
+    assert not app.ingestor.ingest([notes]).failed
+    before = use.embedded
+    for question in ("How long are torque wrench records kept?", "校准记录保存多久？"):
+        answer = await app.tutor.answer(question)
+        assert not answer.abstained and ("five years" in answer.answer or "五年" in answer.answer)
+    assert use.embedded == before  # only the questions themselves were embedded

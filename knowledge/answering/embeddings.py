@@ -267,6 +267,12 @@ class Encoders:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.primary.embed_queries(texts)
 
+    def embed_words(self, words: Sequence[str]) -> None:
+        """Cache single words' vectors under the other encoders only: the gate weighs a
+        question's words against its passages' there (see gate.soft)."""
+        for other in self.others:
+            other.embed_passages(words)
+
 
 class HashEmbedder:
     """The fake beside the Embedder port: deterministic vectors from hashed retrieval terms, no

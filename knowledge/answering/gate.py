@@ -16,7 +16,7 @@ import numpy as np
 
 from knowledge.answering.query import Query
 from knowledge.answering.retrieval import Retrieved, Vectors
-from knowledge.answering.text import terms, words
+from knowledge.answering.text import terms, word_set
 from knowledge.answering.write.extractive import SENTENCE_WEIGHTS, best_sentences
 
 # feature order: see Evidence.features
@@ -108,7 +108,7 @@ def soft(query: Query, text: str, vectors: Vectors | None) -> tuple[float, float
     "penalty"). The weighted mean of those cosines, and the share of concepts with one of at
     least CLOSE_WORD."""
     concepts = [c for c in query.concepts if c.label]
-    found = sorted({w for w in words(text) if len(w) > 1})
+    found = sorted(word_set(text))
     if vectors is None or not concepts or not found:
         return 0.0, 0.0
     asked = vectors([c.label for c in concepts], True)

@@ -98,6 +98,12 @@ def words(text: str) -> list[str]:
     return list(_cached_terms(text, stem=False))
 
 
+def word_set(text: str) -> set[str]:
+    """The distinct words of a text the gate weighs under the cross-language encoder (one
+    character alone, 可 or a, says too little); ingest caches their vectors."""
+    return {w for w in words(text) if len(w) > 1}
+
+
 @functools.lru_cache(maxsize=16384)  # passages recur across questions; cutting them is costly
 def _cached_terms(text: str, stem: bool = True) -> tuple[str, ...]:
     out: list[str] = []
