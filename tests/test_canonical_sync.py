@@ -32,6 +32,7 @@ from tests.web_harness import ANN, HANDBOOK, LI, cheap_core_parts
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 ASKED = "Who calibrates the torque wrench?"
 REWORDED = "Who calibrates the lab's torque wrench?"
+BY_LI = {"editor_id": LI, "editor_name": "李老师"}  # who edits, kept in the history
 
 
 async def _core(records_db: RecordsDB, home: Path) -> ChatCore:
@@ -91,7 +92,7 @@ async def test_written_reworded_and_retired_in_one_core_the_other_serves_it_so(
     served = await _ask(b)
     assert served.kind == "canonical" and served.text.startswith("The lab manager does.")
 
-    assert await revise(a.services, cid, REWORDED, "The lab manager, every 90 days.")
+    assert await revise(a.services, cid, REWORDED, "The lab manager, every 90 days.", **BY_LI)
     reworded = await _ask(b, REWORDED)
     assert reworded.kind == "canonical"
     assert reworded.text.startswith("The lab manager, every 90 days.")
@@ -132,7 +133,7 @@ async def test_the_records_unreadable_the_other_core_answers_with_what_it_has(
     monkeypatch.setattr(canonicals, "SYNC_SECONDS", 0.0)
     cid = await _write(a)
     assert (await _ask(b)).text.startswith("The lab manager does.")
-    await revise(a.services, cid, ASKED, "The lab manager, every 90 days.")
+    await revise(a.services, cid, ASKED, "The lab manager, every 90 days.", **BY_LI)
     records = b.services.records
     version = records.canonicals_version
 
@@ -166,9 +167,9 @@ async def test_the_version_changes_with_each_change_to_what_is_served(records: R
         author_name="Li", source_question_id=asked, standalone=ASKED,
     )  # fmt: skip
     versions.append(await records.canonicals_version())
-    await records.edit_canonical(first.id, question=first.question, answer="A")  # the same
+    await records.edit_canonical(first.id, question=first.question, answer="A", **BY_LI)  # same
     assert await records.canonicals_version() == versions[-1]
-    await records.edit_canonical(first.id, question=first.question, answer="B")
+    await records.edit_canonical(first.id, question=first.question, answer="B", **BY_LI)
     versions.append(await records.canonicals_version())
     assert await records.forget(ANN)  # the question becomes the standalone one
     versions.append(await records.canonicals_version())

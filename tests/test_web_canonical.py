@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -116,3 +117,58 @@ async def test_a_trainee_and_a_post_without_the_csrf_token_are_refused(tmp_path)
         assert (await site.client.post(f"/canonical/{cid}/retire", data=retire)).status == 403
         [kept] = await site.core.services.records.canonicals()
         assert kept.answer == "The lab manager does."
+
+
+async def _edit(site, cid: int, question: str, answer: str) -> str:
+    form = {"csrf": await site.csrf(f"/canonical/{cid}"), "question": question, "answer": answer}
+    saved = await site.client.post(f"/canonical/{cid}", data=form)
+    assert saved.status == 200
+    return html.unescape(await saved.text())
+
+
+def _history(page: str) -> list[tuple[str, str, str]]:
+    """The edit page's earlier wordings, as shown: (who and when, question, answer)."""
+    found = re.findall(
+        r'<section class="feedback revision" id="revision-\d+">\s*<p class="where">(.*?)</p>'
+        r"\s*<p><strong>(.*?)</strong></p>\s*<pre>(.*?)</pre>",
+        page,
+        re.S,
+    )
+    return [tuple(x.strip() for x in f) for f in found]
+
+
+async def test_two_edits_show_both_earlier_wordings_newest_first_with_who_replaced_them(
+    tmp_path,
+):
+    async with web_site(tmp_path) as site:
+        cid = await _answered(site, tmp_path)
+        await _edit(site, cid, ASKED, "The lab manager, every 90 days.")
+        page = await _edit(site, cid, "Who calibrates the lab's torque wrench?", "The manager.")
+        records, zone = site.core.services.records, site.core.services.policy.timezone
+        newest, oldest = await records.canonical_revisions(cid)
+        when = [
+            r.replaced_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+            for r in (newest, oldest)
+        ]
+        assert _history(page) == [
+            (
+                f"{when[0]}（{zone}）被 李老师 修改前的版本",
+                ASKED,
+                "The lab manager, every 90 days.",
+            ),
+            (f"{when[1]}（{zone}）被 李老师 修改前的版本", ASKED, "The lab manager does."),
+        ]  # on the alliance's clock, in 李老师's Chinese
+        await records.update_user(LI, lang="en")
+        english = html.unescape(await (await site.client.get(f"/canonical/{cid}")).text())
+        assert [who for who, _, _ in _history(english)] == [
+            f"Replaced by 李老师 on {when[0]} ({zone})",
+            f"Replaced by 李老师 on {when[1]} ({zone})",
+        ]
+
+
+async def test_saving_the_same_wording_adds_nothing_to_the_history(tmp_path):
+    async with web_site(tmp_path) as site:
+        cid = await _answered(site, tmp_path)
+        page = await _edit(site, cid, ASKED, "The lab manager does.")
+        assert _history(page) == [] and "还没有修改过。" in page
+        assert await site.core.services.records.canonical_revisions(cid) == []

@@ -70,13 +70,21 @@ async def keep_current(services: Needs) -> None:
 
 
 async def revise(
-    services: Needs, canonical_id: int, question: str, answer: str
+    services: Needs,
+    canonical_id: int,
+    question: str,
+    answer: str,
+    *,
+    editor_id: int | None,
+    editor_name: str,
 ) -> Canonical | None:
-    """New wording of a canonical answer in force, served from the next question on; None if
-    there is no such answer (or it was retired)."""
+    """New wording of a canonical answer in force, served from the next question on, the one
+    it replaces kept in its history under the editor's name; None if there is no such answer
+    (or it was retired)."""
     revised = await services.records.edit_canonical(
-        canonical_id, question=question.strip(), answer=answer.strip()
-    )
+        canonical_id, question=question.strip(), answer=answer.strip(), editor_id=editor_id,
+        editor_name=editor_name,
+    )  # fmt: skip
     if revised is not None:
         await asyncio.to_thread(services.canonical.replace, revised)
     return revised

@@ -39,6 +39,20 @@ class Canonical:
     retired_at: datetime | None = None  # no longer served (kept in the records), migration 0007
 
 
+@dataclass(frozen=True)
+class CanonicalRevision:
+    """A wording a canonical answer had until `editor_name` replaced it at `replaced_at`
+    (migration 0012); the editor's id and name are None once they are forgotten."""
+
+    id: int
+    canonical_id: int
+    question: str
+    answer: str
+    editor_id: int | None
+    editor_name: str | None
+    replaced_at: datetime
+
+
 class CanonicalsVersion(NamedTuple):
     """How many canonical answers there are (retired ones too), the newest's id, and when one
     last changed (migration 0011): while it stays equal, the same answers are in force."""

@@ -148,11 +148,14 @@ class Records(
     async def forget(self, user_id: int) -> bool:
         """Delete the user with their questions, ratings and quiz records; True if there was
         such a user. A canonical answer to one of their questions stays, no longer linked to
-        it, with their words replaced by its standalone question where it has one. Their
-        identities go with them (the database cascades), so they arrive as newcomers again."""
+        it, with their words replaced by its standalone question where it has one; its
+        earlier wordings get that question too, or are deleted where it has none. Revisions
+        they made keep no name. Their identities go with them (the database cascades), so
+        they arrive as newcomers again."""
         asked = select(QuestionRow.id).where(QuestionRow.user_id == user_id)
         async with self._sessions.begin() as s:
             theirs_canonical = CanonicalRow.source_question_id.in_(asked)
+            await self._forget_in_revisions(s, user_id, theirs_canonical)
             await s.execute(
                 update(CanonicalRow)
                 .where(theirs_canonical, CanonicalRow.standalone.is_not(None))

@@ -25,7 +25,15 @@ from sqlalchemy.types import TypeDecorator
 from knowledge.learning.questions import Question
 from knowledge.people import Invite, User
 
-from .models import Attempt, Canonical, InFlight, Mastery, QuestionRecord, QuizSession
+from .models import (
+    Attempt,
+    Canonical,
+    CanonicalRevision,
+    InFlight,
+    Mastery,
+    QuestionRecord,
+    QuizSession,
+)
 
 
 def utcnow() -> datetime:
@@ -162,6 +170,27 @@ class CanonicalRow(Base):
         return Canonical(
             self.id, self.question, self.lang, self.answer, self.author_id, self.author_name,
             self.source_question_id, self.created_at, self.standalone, self.retired_at,
+        )  # fmt: skip
+
+
+class CanonicalRevisionRow(Base):
+    """A wording a canonical answer had until an edit replaced it (migration 0012)."""
+
+    __tablename__ = "canonical_revisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    canonical_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("canonical_answers.id", ondelete="CASCADE"), index=True
+    )
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    editor_id: Mapped[int | None] = mapped_column(BigInteger)  # who replaced it
+    editor_name: Mapped[str | None] = mapped_column(String(200))  # None: they were forgotten
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def record(self) -> CanonicalRevision:
+        return CanonicalRevision(
+            self.id, self.canonical_id, self.question, self.answer, self.editor_id,
+            self.editor_name, self.replaced_at,
         )  # fmt: skip
 
 

@@ -1,14 +1,17 @@
 """The canonical answers in force (question, the answer's start, author, date, times served),
-with a search; edit one's question and answer (served from the next question on), retire one
+with a search; edit one's question and answer (served from the next question on), beside its
+earlier wordings (who replaced each and when, on the alliance's clock), retire one
 (confirmed; kept in the records, no longer served), and preview it as a trainee reads it in
 the bot, in Chinese and in English."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
 from bot.channels.web.auth import guard
-from bot.channels.web.base import console, message, render
+from bot.channels.web.base import USER, console, message, render
 from bot.flows.ask import canonical_text
 from bot.flows.canonicals import retire, revise
 from knowledge.records import Canonical
@@ -37,7 +40,7 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
     canonical = await _in_force(request)
     if canonical is None:
         return message(request, "no_canonical", 404)
-    return _edit(request, canonical, said="")
+    return await _edit(request, canonical, said="")
 
 
 @guard("instructor")
@@ -47,11 +50,13 @@ async def save(request: web.Request) -> web.StreamResponse:
     answer = str(form.get("answer", "")).strip()
     if not question or not answer:
         return message(request, "canonical_empty", 400)
-    services = console(request).core.services
-    revised = await revise(services, _id(request), question, answer)
+    services, editor = console(request).core.services, request[USER]
+    revised = await revise(
+        services, _id(request), question, answer, editor_id=editor.id, editor_name=editor.name
+    )
     if revised is None:
         return message(request, "no_canonical", 404)
-    return _edit(request, revised, said="canonical_saved")
+    return await _edit(request, revised, said="canonical_saved")
 
 
 @guard("instructor")
@@ -72,9 +77,16 @@ async def retire_now(request: web.Request) -> web.StreamResponse:
                   values={"question": canonical.question}, back="/canonical")  # fmt: skip
 
 
-def _edit(request: web.Request, canonical: Canonical, said: str) -> web.Response:
+async def _edit(request: web.Request, canonical: Canonical, said: str) -> web.Response:
+    services = console(request).core.services
     previews = [(lang, canonical_text(canonical, lang)) for lang in ("zh", "en")]
-    return render(request, "canonical_edit.html", c=canonical, previews=previews, said=said)
+    zone = services.policy.timezone
+    history = [
+        (r, r.replaced_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"))
+        for r in await services.records.canonical_revisions(canonical.id)
+    ]
+    return render(request, "canonical_edit.html", c=canonical, previews=previews, said=said,
+                  history=history, zone=zone)  # fmt: skip
 
 
 async def _in_force(request: web.Request) -> Canonical | None:

@@ -227,14 +227,22 @@ W: dict[str, tuple[str, str]] = {
     "col_question": ("问题", "Question"),
     "canonical_by_line": ("{author} 于 {date} 解答", "Answered by {author} on {date}"),
     "canonical_edit_hint": (
-        "保存后立即生效：下一个相同或相近的问题就会得到新的答案。作者和日期不变。",
-        "Saved changes are served from the next question on. The author and date stay.",
+        "保存后立即生效：下一个相同或相近的问题就会得到新的答案。作者和日期不变，原来的版本保留在下面。",
+        "Saved changes are served from the next question on. The author and date stay; the "
+        "earlier wording is kept below.",
     ),
     "canonical_saved": (
         "已保存，现在起给出新的答案。",
         "Saved: the new answer is served from now on.",
     ),
     "canonical_empty": ("问题和答案都不能为空。", "The question and the answer can't be empty."),
+    "canonical_history": ("以前的版本", "Earlier wordings"),
+    "canonical_replaced": (
+        "{when}（{zone}）被 {editor} 修改前的版本",
+        "Replaced by {editor} on {when} ({zone})",
+    ),
+    "canonical_editor_gone": ("已删除的用户", "someone since removed"),
+    "canonical_no_history": ("还没有修改过。", "Not edited yet."),
     "canonical_preview": ("学员看到的样子", "As a trainee sees it"),
     "canonical_preview_hint": (
         "机器人按提问的语言写署名行，下面是两种语言的样子。",
