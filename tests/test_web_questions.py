@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -130,6 +131,40 @@ async def test_the_stats_count_every_trainees_answers(tmp_path):
         assert re.search(r'id="answered">3<', page) and "33%" in page, page
         letter = "ABCD"[wrong]
         assert f"{letter} 2" in page and f"{'ABCD'[q.answer[0]]} 1" in page
+
+
+async def test_a_question_whose_id_holds_a_slash_opens_edits_retires_and_shows_its_stats(
+    tmp_path,
+):
+    async with web_site(tmp_path) as site:
+        records = site.core.services.records
+        await ensure_bank(records, site.core.services.model)
+        q = replace(await _a_question(records), id="iso/stages-01")  # as a file may name it
+        await records.upsert_items([q])
+        await _answer(records, ANN, q, q.answer)
+        await site.sign_in(LI)
+        bank = await (await site.client.get("/questions")).text()
+        assert 'href="/questions/iso%2Fstages-01/edit"' in bank  # quoted as one part
+        assert 'action="/questions/iso%2Fstages-01/status"' in bank
+        page = await (await site.client.get("/questions/iso%2Fstages-01/edit")).text()
+        assert html.escape(q.stem, quote=False) in page
+        assert re.search(r'id="answered">1<', page), page  # its stats
+        assert 'action="/questions/iso%2Fstages-01/edit"' in page
+        form = {**form_values(q), "csrf": field(page, "csrf"), "stem": NEW_STEM}
+        done = await site.client.post("/questions/iso%2Fstages-01/edit", data=form)
+        assert done.status == 200 and "已保存 iso/stages-01" in html.unescape(await done.text())
+        assert (await records.item("iso/stages-01")).stem == NEW_STEM
+        csrf = {"csrf": field(bank, "csrf")}
+        retired = await site.client.post(
+            "/questions/iso%2Fstages-01/status", data={**csrf, "status": "retired"}
+        )
+        assert retired.status == 200 and (await records.item(q.id)).status == "retired"
+        unquoted = await site.client.post(  # as a proxy that unquotes the path passes it on
+            "/questions/iso/stages-01/status", data={**csrf, "status": "published"}
+        )
+        assert unquoted.status == 200 and (await records.item(q.id)).status == "published"
+        assert (await site.client.get("/questions/iso/stages-01/edit")).status == 200
+        assert (await site.client.get("/questions/iso%2Fnone/edit")).status == 404
 
 
 async def test_the_spreadsheet_template_downloads_with_chinese_or_english_headings(tmp_path):

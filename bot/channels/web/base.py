@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -67,6 +68,18 @@ class Throttle:
         self._failures.setdefault(key, deque()).append(time.monotonic())
 
 
+def templates() -> jinja2.Environment:
+    """The pages' templates; `segment` quotes a value as one part of a path ("/" too), for
+    ids that come from files: `/questions/{{ q.id | segment }}/edit`."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every value is escaped unless a template says otherwise
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["segment"] = lambda value: quote(str(value), safe="")
+    return env
+
+
 @dataclass
 class Console:
     """The application's state: the core it serves and how."""
@@ -75,13 +88,7 @@ class Console:
     options: WebOptions
     throttle: Throttle
     uploads: Uploads = field(default_factory=Uploads)  # uploads in progress, per person
-    jinja: jinja2.Environment = field(
-        default_factory=lambda: jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"),
-            autoescape=True,  # every value is escaped unless a template says otherwise
-            undefined=jinja2.StrictUndefined,
-        )
-    )
+    jinja: jinja2.Environment = field(default_factory=templates)
 
 
 CONSOLE = web.AppKey("console", Console)

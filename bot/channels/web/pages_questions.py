@@ -125,6 +125,9 @@ async def template(request: web.Request) -> web.StreamResponse:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/questions", bank)
     router.add_get("/questions/template", template)
-    router.add_post("/questions/{item_id}/status", set_status)
-    router.add_get("/questions/{item_id}/edit", edit)
-    router.add_post("/questions/{item_id}/edit", save)
+    # An id from a question file may hold "/": the pages quote it (%2F), and a proxy that
+    # unquotes it still reaches the same question.
+    item = "/questions/{item_id:.+}"
+    router.add_post(f"{item}/status", set_status)
+    router.add_get(f"{item}/edit", edit)
+    router.add_post(f"{item}/edit", save)
