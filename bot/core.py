@@ -5,8 +5,8 @@ and questions to the flows in `bot/flows/`, and never lets an error end in silen
 routes (a question, an upload, a Replace that loads a held upload) are written down in the
 records while they run, so that work a crash or a kill cut off is told on the next start
 (`resume`): the person learns what to send again. The message showing the work (an upload's
-status message, left at its last progress; a streamed answer, left half-written) is edited to
-say it was cut off.
+status message, left at its last progress; a streamed answer, left half-written; the question
+whose Replace was pressed, its buttons still there) is edited to say it was cut off.
 """
 
 from __future__ import annotations
@@ -300,16 +300,21 @@ class ChatCore:
 
     async def _begin(self, ctx: Ctx[Services], kind: WorkKind, about: str) -> int | None:
         """Write down the work about to be done; None (and a log line) if the records can't:
-        the reply matters more than the note."""
+        the reply matters more than the note. Work a button press begins (a Replace) is
+        shown in the pressed message until its reply replaces it: that message is noted as
+        its status, so a restart after a crash edits it and its buttons go."""
         event = ctx.event
         try:
-            return await self.services.records.begin_work(
+            work = await self.services.records.begin_work(
                 user_id=ctx.user.id, chat_id=event.chat_id or ctx.user.id, kind=kind,
                 about=about, lang=ctx.lang,
             )  # fmt: skip
         except Exception:
             log.exception("writing down the work of user %s failed", ctx.user.id)
             return None
+        if event.button and event.pressed is not None:
+            await self.status_shown(work, *event.pressed)
+        return work
 
     async def status_shown(self, work: int, chat_id: int, message_id: int) -> None:
         """A channel shows the progress of `work` in this message (an upload's status, an
@@ -324,11 +329,11 @@ class ChatCore:
         """Tell each person whose question or upload an earlier run never finished (a crash,
         a kill) exactly what to send again, in their language, through the channel's `push`.
         The message showing the work, if the channel can `amend` it, is edited to say it was
-        cut off: an upload's status message, before the notice; a half-written answer instead
-        of the notice (it says the same, where the answer was), the notice only if the edit
-        fails. Each is taken from the records as it is told, so it is told once. Returns how
-        many were told. Without a `push` (no channel can reach people) the work stays
-        recorded."""
+        cut off (and loses any buttons): an upload's status message or the question whose
+        Replace was pressed, before the notice; a half-written answer instead of the notice
+        (it says the same, where the answer was), the notice only if the edit fails. Each is
+        taken from the records as it is told, so it is told once. Returns how many were told.
+        Without a `push` (no channel can reach people) the work stays recorded."""
         push = self.services.push
         if push is None:
             return 0
@@ -357,7 +362,8 @@ class ChatCore:
 
     async def _amend_status(self, work: InFlight) -> bool:
         """The message a crash left showing the work (an upload's status at its last progress,
-        an answer half-written) now says the work was cut off. True if it does."""
+        an answer half-written, a pressed Replace's question) now says the work was cut off,
+        with no buttons. True if it does."""
         amend = self.services.amend
         if amend is None or work.status_chat_id is None or work.status_message_id is None:
             return False

@@ -39,7 +39,9 @@ class Incoming:
     (a Telegram user id) through their identity first. For a person it finds no user for,
     `user_id` is NEWCOMER and `identity` says who they are on the channel (channel, external
     id), for the core to enrol them by. `chat_id` is a group's chat, or None (or the user id)
-    for the person's own private chat."""
+    for the person's own private chat. `pressed` is the message whose button was pressed, as
+    the channel names it (its chat, message id): work the press begins (a Replace) notes it,
+    so a restart after a crash edits it instead of leaving its buttons live."""
 
     user_id: int
     text: str = ""
@@ -53,6 +55,7 @@ class Incoming:
     poll_answer: PollAnswer | None = None
     media: str | None = None  # "photo", "sticker", "voice", ...: something that isn't text
     identity: tuple[str, str] | None = None  # a newcomer's (channel, external id)
+    pressed: tuple[int, int] | None = None  # the pressed button's message (chat, message id)
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,9 @@ class Services:
     history_size: int = 3  # earlier questions kept as a follow-up's context
     # Set by a channel that can: show a person their role's command menu (role None: removed),
     # deliver replies that come later, outside any event (a queued question's answer), and
-    # replace the text of a message it sent earlier (chat, message id, text: a status message
-    # or a half-written answer a crash left behind; True if the message now says it).
+    # replace the text of a message it sent earlier, its buttons dropped (chat, message id,
+    # text: a status message, a half-written answer or a pressed Replace's question a crash
+    # left behind; True if the message now says it).
     set_menu: Callable[[int, str | None, Lang], Awaitable[None]] | None = None
     push: Callable[[int, AsyncIterator[Out]], Awaitable[None]] | None = None
     amend: Callable[[int, int, str], Awaitable[bool]] | None = None

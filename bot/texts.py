@@ -157,7 +157,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # a canonical answer served to a question in the other language, shown as written
     "canonical_in_zh": ("（讲师用中文撰写，原文照录）", "(written by the instructor in Chinese)"),
     "canonical_in_en": ("（讲师用英文撰写，原文照录）", "(written by the instructor in English)"),
-    "upload_cut_off": (  # a status message left by a crash mid-upload, edited on the next start
+    # a status message (or a pressed Replace's question) left by a crash mid-upload, edited
+    # on the next start
+    "upload_cut_off": (
         "《{about}》没有加载完：我中途重启了。请再发一次这个文件。",
         "“{about}” was not loaded: I restarted before it was done. Please send the file again.",
     ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import re
 import threading
 import time
@@ -436,6 +437,64 @@ async def test_an_answer_a_crash_cut_off_mid_stream_is_edited_to_say_ask_again(
 
 OLD_NOTES = "# Old notes\n\nThe lab opens at nine.\n"
 REPLACE_TOLD = "I restarted before I could finish indexing “notes.md”; please send the file again."
+REPLACE_TOLD_ZH = "我刚才重启了，没来得及读完并索引《notes.md》，请再发一次这个文件。"
+REPLACE_CUT_ZH = "《notes.md》没有加载完：我中途重启了。请再发一次这个文件。"
+
+
+async def asked_to_replace(api: BotApiStandin, lang: str) -> dict:
+    """INSTRUCTOR (enrolled, speaking `lang`) sends notes.md, then notes.md with other
+    content: the question whether to replace it, with its Replace and Cancel."""
+    for n, text in enumerate((OLD_NOTES, NOTES), 1):
+        api.add_file(f"notes-{lang}-{n}", text.encode())
+        api.document(INSTRUCTOR, f"notes-{lang}-{n}", "notes.md", len(text.encode()))
+        await until(lambda n=n: len(api.sent(INSTRUCTOR)) == n, timeout=60)
+        await until(
+            lambda: (
+                not api.sent(INSTRUCTOR)[-1]["text"].startswith(
+                    ("Receiving", "Reading", "Indexing", "正在")
+                )
+            ),
+            timeout=60,
+        )
+        await api.wait_idle(quiet=0.4)
+    asked = api.sent(INSTRUCTOR)[-1]
+    assert asked["text"].startswith(
+        "notes.md is already loaded" if lang == "en" else "已经有一份名为 notes.md 的资料"
+    ), asked["text"]
+    assert len(button_data(asked)) == 2  # Replace, Cancel
+    return copy.deepcopy(asked)  # as it was sent: the stand-in's record changes with edits
+
+
+def replace_of(asked: dict) -> str:
+    [data] = [d for d in button_data(asked) if d.startswith("rpl:")]
+    return data
+
+
+async def crash_mid_replace(app, records_url: str, api: BotApiStandin, lang: str) -> dict:
+    """The instructor (in `lang`) is asked whether to replace notes.md and presses Replace;
+    the process dies while the held upload is being indexed. The question, as it was left."""
+    stalling = Stalling()
+    embedder = app.ingestor.embedder
+    try:
+        async with running_bot(app, records_url, api=api) as bot:
+            await bot.enrol(INSTRUCTOR, "instructor")
+            records = bot.core.services.records
+            await records.update_user(INSTRUCTOR, lang=lang)
+            asked = await asked_to_replace(api, lang)
+            app.ingestor.embedder = stalling
+            handling = killable(records)
+            api.callback(INSTRUCTOR, asked, replace_of(asked))
+            [work] = await noted(records, bool)
+            assert (work.kind, work.about, work.lang) == ("upload", "notes.md", lang)
+            [task] = handling
+            await until(lambda: stalling.started, timeout=30)  # mid-way through indexing
+            await kill(task)
+            stalling.release.set()
+            await api.wait_idle(quiet=0.3)
+    finally:
+        stalling.release.set()
+        app.ingestor.embedder = embedder
+    return asked
 
 
 async def test_a_replace_a_crash_cut_off_tells_the_instructor_to_send_the_file_again(
@@ -445,50 +504,69 @@ async def test_a_replace_a_crash_cut_off_tells_the_instructor_to_send_the_file_a
     loads the held upload: it is work in flight as an upload is, and a restart mid-way tells
     the instructor to send the file again."""
     app = make_app()
-    stalling = Stalling()
     async with BotApiStandin(token=TOKEN) as api:
-        try:
-            async with running_bot(app, records_url, api=api) as bot:
-                await bot.enrol(INSTRUCTOR, "instructor")
-                records = bot.core.services.records
-                await records.update_user(INSTRUCTOR, lang="en")
-                for n, text in enumerate((OLD_NOTES, NOTES), 1):
-                    api.add_file(f"notes-{n}", text.encode())
-                    api.document(INSTRUCTOR, f"notes-{n}", "notes.md", len(text.encode()))
-                    await until(lambda n=n: len(api.sent(INSTRUCTOR)) == n, timeout=60)
-                    await until(
-                        lambda: (
-                            not api.sent(INSTRUCTOR)[-1]["text"].startswith(
-                                ("Receiving", "Reading", "Indexing")
-                            )
-                        ),
-                        timeout=60,
-                    )
-                    await api.wait_idle(quiet=0.4)
-                asked = api.sent(INSTRUCTOR)[-1]
-                assert asked["text"].startswith("notes.md is already loaded"), asked["text"]
-                [replace_data] = [d for d in button_data(asked) if d.startswith("rpl:")]
-                app.ingestor.embedder = stalling  # type: ignore[assignment]
-                handling = killable(records)
-                api.callback(INSTRUCTOR, asked, replace_data)
-                [work] = await noted(records, bool)
-                assert (work.kind, work.about, work.lang) == ("upload", "notes.md", "en")
-                [task] = handling
-                await until(lambda: stalling.started, timeout=30)  # mid-way through indexing
-                await kill(task)
-                stalling.release.set()
-                await api.wait_idle(quiet=0.3)
-            before = len(api.sent(INSTRUCTOR))
-            async with running_bot(app, records_url, api=api) as bot:  # the restart
-                await until(lambda: len(api.sent(INSTRUCTOR)) > before, timeout=30)
-                await api.wait_idle(quiet=0.4, timeout=30)
-                assert [m["text"] for m in api.sent(INSTRUCTOR)[before:]] == [REPLACE_TOLD]
-                assert await bot.core.services.records.work_in_flight() == []
-            async with running_bot(app, records_url, api=api):  # nothing again
-                await api.wait_idle(quiet=0.6, timeout=30)
-                assert len(api.sent(INSTRUCTOR)) == before + 1
-        finally:
-            stalling.release.set()
+        await crash_mid_replace(app, records_url, api, "en")
+        before = len(api.sent(INSTRUCTOR))
+        async with running_bot(app, records_url, api=api) as bot:  # the restart
+            await until(lambda: len(api.sent(INSTRUCTOR)) > before, timeout=30)
+            await api.wait_idle(quiet=0.4, timeout=30)
+            assert [m["text"] for m in api.sent(INSTRUCTOR)[before:]] == [REPLACE_TOLD]
+            assert await bot.core.services.records.work_in_flight() == []
+        async with running_bot(app, records_url, api=api):  # nothing again
+            await api.wait_idle(quiet=0.6, timeout=30)
+            assert len(api.sent(INSTRUCTOR)) == before + 1
+
+
+async def test_the_question_whose_replace_a_crash_cut_off_loses_its_buttons(make_app, records_url):
+    """The question whose Replace was pressed shows its Replace and Cancel until the replace
+    is done: a crash mid-way left them live under a notice to send the file again. The next
+    start edits the question to say so too, in the instructor's language, its buttons gone;
+    a press on the old button (a client that still shows it) gets a plain answer."""
+    app = make_app()
+    async with BotApiStandin(token=TOKEN) as api:
+        asked = await crash_mid_replace(app, records_url, api, "zh")
+        key = (INSTRUCTOR, asked["message_id"])
+        assert api.messages[key]["text"] == asked["text"] and buttons(api.messages[key])
+        before = len(api.sent(INSTRUCTOR))
+        async with running_bot(app, records_url, api=api) as bot:  # the restart
+            await until(lambda: len(api.sent(INSTRUCTOR)) > before, timeout=30)
+            await api.wait_idle(quiet=0.4, timeout=30)
+            assert api.messages[key]["text"] == REPLACE_CUT_ZH
+            assert not buttons(api.messages[key])
+            assert [m["text"] for m in api.sent(INSTRUCTOR)[before:]] == [REPLACE_TOLD_ZH]
+            assert await bot.core.services.records.work_in_flight() == []
+            calls = len(api.calls)
+            api.callback(INSTRUCTOR, asked, replace_of(asked))  # the old button, pressed
+            await until(lambda: api.messages[key]["text"] != REPLACE_CUT_ZH, timeout=60)
+            await api.wait_idle(quiet=0.5, timeout=60)
+            assert api.messages[key]["text"].startswith("已替换："), api.messages[key]["text"]
+            [answered] = [c for c in api.calls[calls:] if c.method == "answerCallbackQuery"]
+            assert await bot.core.services.records.work_in_flight() == []
+
+
+async def test_a_replace_question_pending_at_a_restart_keeps_its_working_buttons(
+    make_app, records_url
+):
+    """A question whether to replace, never answered, when the bot restarts: its upload is
+    held under the data directory and outlives the restart, so its Replace still works and
+    nothing is edited or told (only a Replace cut off mid-way is)."""
+    app = make_app()
+    async with BotApiStandin(token=TOKEN) as api:
+        async with running_bot(app, records_url, api=api) as bot:
+            await bot.enrol(INSTRUCTOR, "instructor")
+            asked = await asked_to_replace(api, "zh")
+        key, calls = (INSTRUCTOR, asked["message_id"]), len(api.calls)
+        restarted = make_app()  # a new process on the same data directory
+        assert restarted.ingestor.pending.folder == app.ingestor.pending.folder
+        async with running_bot(restarted, records_url, api=api) as bot:  # the restart
+            await api.wait_idle(quiet=0.6, timeout=30)
+            changed = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
+            assert not [c for c in api.calls[calls:] if c.method in changed]
+            assert api.messages[key]["reply_markup"] == asked["reply_markup"]
+            api.callback(INSTRUCTOR, asked, replace_of(asked))
+            await until(lambda: api.messages[key]["text"].startswith("已替换："), timeout=60)
+            await api.wait_idle(quiet=0.5, timeout=60)
+            assert await bot.core.services.records.work_in_flight() == []
 
 
 async def test_a_half_answer_that_cannot_be_edited_leaves_the_notice_to_tell(records_url):

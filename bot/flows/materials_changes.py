@@ -91,8 +91,9 @@ async def replace(ctx: Ctx[Needs]) -> AsyncIterator[Progress | Reply]:
 
 async def held_name(ctx: Ctx[Needs]) -> str | None:
     """The name of the upload a "Replace" loads (None when it is no longer held): the core
-    writes the loading down as an upload in flight, so a restart mid-way tells the
-    instructor to send the file again."""
+    writes the loading down as an upload in flight, with the pressed question as its status
+    message, so a restart mid-way tells the instructor to send the file again and edits the
+    question (its Replace and Cancel gone) to say so."""
     held = await asyncio.to_thread(ctx.services.ingestor.pending.get, ctx.press.text(), ctx.user.id)
     return held.name if held is not None else None
 

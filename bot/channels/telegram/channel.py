@@ -135,6 +135,7 @@ class TelegramChannel:
                 await set_role_menu(bot, chat_id, role, lang)
 
         async def amend(chat_id: int, message_id: int, text: str) -> bool:
+            # no markup: Telegram drops the message's buttons (a pressed Replace's question)
             return await edit(bot, chat_id, message_id, render.escape(text)) is not None
 
         services = self.core.services
@@ -276,6 +277,7 @@ class TelegramChannel:
         event = Incoming(
             **await self._who(update), button=query.data or "",
             chat_id=None if private else chat_id,
+            pressed=(chat_id, message.message_id) if message else None,
         )  # fmt: skip
         toast = ""
         items = []
