@@ -96,3 +96,17 @@ def test_a_question_after_several_things_wants_an_enumeration(
     query = read(question)
     assert query.fits(answer) == fits
     assert not query.shape_match('One of "approve", "disapprove" or "abstain".')  # gate: not a sign
+
+
+def test_words_taught_for_one_library_do_not_cut_anothers_text() -> None:
+    """jieba's own tokenizer is global: a term taught for one glossary used to stay for
+    every later one, so the same text was cut (and its vectors looked up) differently."""
+    from knowledge.answering.text import configure_tokenizer, terms
+
+    text = "苏州标准化联盟成立"
+    configure_tokenizer(None)
+    plain = terms(text)
+    configure_tokenizer(None, ["标准化联盟"])
+    assert "标准化联盟" in terms(text)
+    configure_tokenizer(None)
+    assert terms(text) == plain

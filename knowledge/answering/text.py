@@ -38,22 +38,36 @@ STOPWORDS = frozenset(
 
 _jieba_lock = threading.Lock()
 _jieba_ready = False
+_tokenizer: jieba.Tokenizer = jieba.dt
+# One tokenizer per set of domain words (a process has one glossary; tests have a few): jieba's
+# default one is global, so words taught for one library would cut another's text.
+_tokenizers: dict[frozenset[str], jieba.Tokenizer] = {}
+_KEEP_TOKENIZERS = 4  # each holds jieba's dictionary, tens of MB
 
 
 def configure_tokenizer(cache_dir: Path | None, extra_words: Iterable[str] = ()) -> None:
-    """Point jieba's cache into our data directory and teach it domain terms."""
-    global _jieba_ready
+    """Cut Chinese with jieba's dictionary and exactly these domain terms (none taught
+    before stays), its cache in our data directory."""
+    global _jieba_ready, _tokenizer
+    taught = frozenset(w for w in extra_words if _CJK.search(w))
     with _jieba_lock:
         jieba.setLogLevel(logging.WARNING)
-        if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            jieba.dt.tmp_dir = str(cache_dir)
-        jieba.dt.initialize()
-        for word in extra_words:
-            if _CJK.search(word):
-                jieba.add_word(word)
+        tokenizer = _tokenizers.get(taught)
+        if tokenizer is None:
+            tokenizer = jieba.Tokenizer()
+            if cache_dir is not None:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                tokenizer.tmp_dir = str(cache_dir)
+            tokenizer.initialize()
+            for word in sorted(taught):
+                tokenizer.add_word(word)
+            while len(_tokenizers) >= _KEEP_TOKENIZERS:
+                _tokenizers.pop(next(iter(_tokenizers)))
+            _tokenizers[taught] = tokenizer
+        if tokenizer is not _tokenizer or not _jieba_ready:
+            _tokenizer = tokenizer
+            _cached_terms.cache_clear()  # other words may cut the same text differently
         _jieba_ready = True
-        _cached_terms.cache_clear()  # new words may cut the same text differently
 
 
 _NUMBER_WORDS = {
@@ -109,7 +123,7 @@ def _cached_terms(text: str, stem: bool = True) -> tuple[str, ...]:
     out: list[str] = []
     for segment in _SEGMENTS.findall(text):
         if _CJK.match(segment):
-            out.extend(w for w in jieba.cut_for_search(segment) if w not in STOPWORDS)
+            out.extend(w for w in _tokenizer.cut_for_search(segment) if w not in STOPWORDS)
         else:
             for word in _LATIN_WORD.findall(segment.lower()):
                 if word not in STOPWORDS:
