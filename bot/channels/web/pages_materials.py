@@ -129,8 +129,11 @@ def _store(request: web.Request):
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/materials", library)
-    router.add_get("/materials/{doc_id}", document)
-    router.add_get("/materials/{doc_id}/remove", confirm_remove)
-    router.add_post("/materials/{doc_id}/remove", remove)
-    router.add_get("/materials/{doc_id}/restore", confirm_restore)
-    router.add_post("/materials/{doc_id}/restore", restore)
+    # The pages quote a document's id as one path part (%2F for "/"), and the routes take it
+    # whole, quoted or not; the document's own page comes last, as it would match the others.
+    doc = "/materials/{doc_id:.+}"
+    router.add_get(f"{doc}/remove", confirm_remove)
+    router.add_post(f"{doc}/remove", remove)
+    router.add_get(f"{doc}/restore", confirm_restore)
+    router.add_post(f"{doc}/restore", restore)
+    router.add_get(doc, document)
