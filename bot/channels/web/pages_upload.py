@@ -3,10 +3,11 @@
 POST /materials reads every file to a temporary folder (a wrong type or one too big is refused
 at once), then loads them one after another in the background as the bot loads one (a question
 file goes into the question bank), each file's state kept in the person's batch. The page's
-script posts with `Accept: application/json`, gets the batch at once and shows
-/materials?batch=… , which polls GET /materials/uploads/{batch} (JSON) and updates each line.
-A plain form post (no script) waits for the work and then shows that page with the results;
-opened while the work goes on, it refreshes itself."""
+script posts with `Accept: application/json` (showing how much of each file the browser has
+sent meanwhile), gets the batch at once and shows /materials?batch=… , which polls
+GET /materials/uploads/{batch} (JSON) and updates each line. A plain form post (no script)
+waits for the work and then shows that page with the results; opened while the work goes on,
+it refreshes itself."""
 
 from __future__ import annotations
 

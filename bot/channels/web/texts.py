@@ -94,6 +94,8 @@ W: dict[str, tuple[str, str]] = {
         "确定移除《{title}》（{doc}，{chunks} 段）吗？移除后不会再被检索到。",
         "Remove “{title}” ({doc}, {chunks} passages)? It will not be retrieved again.",
     ),
+    "upload_sending": ("正在上传", "Sending the files"),
+    "state_sending": ("{name}：正在上传 {percent}%", "{name}: sending {percent}%"),
     "state_waiting": ("{name}：等待中", "{name}: waiting"),
     "state_reading": ("{name}：正在读取…", "{name}: reading…"),
     "state_indexing": (

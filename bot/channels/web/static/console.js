@@ -13,25 +13,74 @@ for (const box of document.querySelectorAll(".drop")) {
   });
 }
 
-// Uploading: the files are posted in the background and the page then shows the batch, each
-// file's line following its progress (without this, the form posts and the results follow).
+// Uploading: the files are posted in the background, each file's line showing how much of it
+// the browser has sent so far (fetch cannot tell, XMLHttpRequest can); the page then shows the
+// batch, each file's line following its progress on the server (without this script, the form
+// posts and the results follow).
 for (const form of document.querySelectorAll("form[enctype='multipart/form-data'][action='/materials']")) {
-  form.addEventListener("submit", async (event) => {
-    if (!window.fetch || !window.FormData) return;
+  form.addEventListener("submit", (event) => {
+    if (!window.XMLHttpRequest || !window.FormData) return;
     event.preventDefault();
     const button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
-    try {
-      const response = await fetch(form.action, {
-        method: "POST", body: new FormData(form), credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      window.location.assign((await response.json()).page);
-    } catch (error) {
-      HTMLFormElement.prototype.submit.call(form); // the plain post shows what went wrong
-    }
+    const input = form.querySelector("input[type=file]");
+    const sent = showSending(form, Array.from(input ? input.files : []));
+    const plainPost = () => HTMLFormElement.prototype.submit.call(form); // shows what went wrong
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("Accept", "application/json");
+    request.responseType = "json";
+    request.upload.addEventListener("progress", (e) => { if (e.lengthComputable) sent(e.loaded, e.total); });
+    request.upload.addEventListener("load", () => sent(1, 1));
+    request.addEventListener("load", () => {
+      const page = request.status === 200 && request.response && request.response.page;
+      if (page) window.location.assign(page);
+      else plainPost();
+    });
+    request.addEventListener("error", plainPost);
+    request.send(new FormData(form));
   });
+}
+
+// A line per chosen file above the form, "name: sending 45%" with a bar; the function returned
+// takes the request's bytes sent of its total and shares them out over the files in order.
+function showSending(form, files) {
+  document.getElementById("sending")?.remove();
+  const section = document.createElement("section");
+  section.className = "results";
+  section.id = "sending";
+  const heading = document.createElement("h2");
+  heading.textContent = form.dataset.sendingTitle || "";
+  const list = document.createElement("ul");
+  list.className = "files";
+  section.append(heading, list);
+  const lines = files.map((file) => {
+    const line = document.createElement("li");
+    line.className = "working";
+    const text = document.createElement("span");
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    line.append(text, " ", bar);
+    list.append(line);
+    return { file, text, bar };
+  });
+  (form.closest("section") || form).before(section);
+  const pattern = form.dataset.sending || "{name}: {percent}%";
+  const bytes = files.reduce((sum, file) => sum + file.size, 0);
+  const show = (loaded, total) => {
+    const done = total > 0 ? (loaded / total) * bytes : 0; // the form's other fields are small
+    let start = 0;
+    for (const { file, text, bar } of lines) {
+      const part = loaded >= total ? 1 : file.size ? (done - start) / file.size : done >= start ? 1 : 0;
+      const percent = Math.floor(100 * Math.min(1, Math.max(0, part)));
+      bar.value = percent;
+      text.textContent = pattern.replace("{name}", file.name).replace("{percent}", String(percent));
+      start += file.size;
+    }
+  };
+  show(0, 1);
+  return show;
 }
 
 function showFile(line, file) {
