@@ -99,7 +99,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "正在处理的问题或文件名会暂存一份简短记录，处理完即删除（我若中途重启，会据此提醒你重发）。\n"
         "谁能看到：讲师能在待改进列表中看到被点 👎 或没答上的问题；"
         "管理员能看到用户列表、测验报告和导出的数据。\n"
-        "/forget_me 可删除你的全部记录；讲师为你的问题写的标准答案会保留，但不再与你关联。",
+        "/forget_me 可删除你的全部记录；讲师为你的问题写的标准答案会保留，但不再与你关联；"
+        "你作为讲师写的标准答案也会保留，署名改为“一位老师”。",
         "I keep your Telegram id and name, role, cohort and talent category; the questions you "
         "asked with the answers you got; your 👍/👎 ratings; your quiz answers (what you chose, "
         "whether it was right, how long it took) and your mastery of each competency; while I "
@@ -108,7 +109,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Who sees it: instructors see questions rated 👎 or left unanswered, in the feedback "
         "queue; admins see the user list, quiz reports and exports.\n"
         "/forget_me deletes all of it; an answer an instructor wrote to your question stays, "
-        "no longer linked to you.",
+        "no longer linked to you, and answers you wrote as an instructor stay, signed "
+        '"an instructor".',
     ),
     "forget_confirm": (
         "确定删除你的全部记录吗？此操作不能撤销。",
@@ -154,6 +156,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Sorry, something went wrong while answering. Please try again in a moment.",
     ),
     "canonical_by": ("—— {author} 于 {date} 解答", "— answered by {author} on {date}"),
+    "canonical_someone": ("一位老师", "an instructor"),
     # a canonical answer served to a question in the other language, shown as written
     "canonical_in_zh": ("（讲师用中文撰写，原文照录）", "(written by the instructor in Chinese)"),
     "canonical_in_en": ("（讲师用英文撰写，原文照录）", "(written by the instructor in English)"),

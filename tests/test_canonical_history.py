@@ -113,6 +113,27 @@ async def test_forgetting_leaves_none_of_their_words_in_the_history_nor_their_na
     assert (li.editor_id, li.editor_name) == (LI, "李老师")  # others' edits keep theirs
 
 
+async def test_an_author_forgotten_leaves_their_answers_served_under_no_name(records: Records):
+    """The answers a forgotten instructor wrote still serve trainees, signed "an instructor"
+    (一位老师) in the reader's language, never with the forgotten person's name."""
+    from bot.flows.ask import canonical_text
+
+    await records.ensure_user(LI, name="李老师", role="instructor")
+    written = await _canonical(records, "培训几点开始？")
+    other = await records.add_canonical(
+        question="地点在哪里？", lang="zh", answer="三楼。", author_id=ZHAO, author_name="赵老师",
+        source_question_id=None,
+    )  # fmt: skip
+    assert "李老师" in canonical_text(written, "zh")
+    assert await records.forget(LI)
+    served = {c.id: c for c in await records.canonicals()}
+    assert (served[written.id].author_id, served[written.id].author_name) == (None, "")
+    assert "李老师" not in canonical_text(served[written.id], "zh")
+    assert "一位老师" in canonical_text(served[written.id], "zh")
+    assert "an instructor" in canonical_text(served[written.id], "en")
+    assert served[other.id].author_name == "赵老师"  # another author keeps theirs
+
+
 async def test_the_migration_keeps_every_canonical_answer_and_starts_no_history(
     records_db: RecordsDB,
 ):

@@ -163,7 +163,8 @@ def canonical_text(canonical: Canonical, lang: Lang) -> str:
     the reader's language (the console's preview shows this too). An answer written in the
     other language is shown as written, and the line under says so: nothing translates it."""
     date = canonical.created_at.date().isoformat()
-    by = say("canonical_by", lang, author=canonical.author_name, date=date)
+    author = canonical.author_name or say("canonical_someone", lang)  # its author forgotten
+    by = say("canonical_by", lang, author=author, date=date)
     written = detect_lang(canonical.answer)
     if written != lang:
         by += "\n" + say(f"canonical_in_{written}", lang)

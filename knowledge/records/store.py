@@ -149,9 +149,9 @@ class Records(
         """Delete the user with their questions, ratings and quiz records; True if there was
         such a user. A canonical answer to one of their questions stays, no longer linked to
         it, with their words replaced by its standalone question where it has one; its
-        earlier wordings get that question too, or are deleted where it has none. Revisions
-        they made keep no name. Their identities go with them (the database cascades), so
-        they arrive as newcomers again."""
+        earlier wordings get that question too, or are deleted where it has none. Answers
+        and revisions they wrote keep no name. Their identities go with them (the database
+        cascades), so they arrive as newcomers again."""
         asked = select(QuestionRow.id).where(QuestionRow.user_id == user_id)
         async with self._sessions.begin() as s:
             theirs_canonical = CanonicalRow.source_question_id.in_(asked)
@@ -163,6 +163,11 @@ class Records(
             )
             await s.execute(
                 update(CanonicalRow).where(theirs_canonical).values(source_question_id=None)
+            )
+            await s.execute(  # answers they wrote stay, under no name ("an instructor")
+                update(CanonicalRow)
+                .where(CanonicalRow.author_id == user_id)
+                .values(author_id=None, author_name="", revised_at=utcnow())
             )
             theirs = or_(RatingRow.user_id == user_id, RatingRow.question_id.in_(asked))
             await s.execute(delete(RatingRow).where(theirs))
