@@ -12,8 +12,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from knowledge.records import Records
+from knowledge.records.engine import async_url
 
 POSTGRES_URL = os.environ.get(
     "RECORDS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -42,3 +44,11 @@ class RecordsDB:
 
     async def open(self) -> Records:
         return await Records.open(self.url, schema=self.schema)
+
+    def engine(self) -> AsyncEngine:
+        """A bare engine on these records (its schema on the search path): for a migration
+        test's rows written before the records are opened."""
+        args = {}
+        if self.schema:
+            args["connect_args"] = {"server_settings": {"search_path": self.schema}}
+        return create_async_engine(async_url(self.url), **args)

@@ -9,10 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from knowledge.records import Records
-from knowledge.records.engine import async_url
 from knowledge.records.tables import CanonicalRevisionRow
 from tests.conftest import upgrade_to
 from tests.postgres import RecordsDB
@@ -137,10 +135,7 @@ async def test_an_author_forgotten_leaves_their_answers_served_under_no_name(rec
 async def test_the_migration_keeps_every_canonical_answer_and_starts_no_history(
     records_db: RecordsDB,
 ):
-    args = {}
-    if records_db.schema:
-        args["connect_args"] = {"server_settings": {"search_path": records_db.schema}}
-    engine = create_async_engine(async_url(records_db.url), **args)
+    engine = records_db.engine()
     written = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     try:
         async with engine.begin() as conn:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.bootstrap import open_core
 from bot.core import ChatCore
@@ -23,7 +22,6 @@ from bot.flows import canonicals
 from bot.flows.canonicals import retire, revise
 from bot.flows.feedback import save_canonical
 from knowledge.records import Records
-from knowledge.records.engine import async_url
 from knowledge.records.tables import CanonicalRow
 from tests.conftest import upgrade_to
 from tests.postgres import RecordsDB
@@ -191,10 +189,7 @@ async def test_the_version_changes_with_each_change_to_what_is_served(records: R
 async def test_the_migration_keeps_every_canonical_answer_and_dates_its_last_change(
     records_db: RecordsDB,
 ):
-    args = {}
-    if records_db.schema:
-        args["connect_args"] = {"server_settings": {"search_path": records_db.schema}}
-    engine = create_async_engine(async_url(records_db.url), **args)
+    engine = records_db.engine()
     written = [datetime(2026, 3, d, 9, 30, tzinfo=UTC) for d in (1, 2, 3)]
     retired = datetime(2026, 4, 1, tzinfo=UTC)
     try:

@@ -9,11 +9,10 @@ import re
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.texts import say
 from knowledge.records import Records
-from knowledge.records.engine import MIGRATIONS, async_url
+from knowledge.records.engine import MIGRATIONS
 from knowledge.records.tables import IdentityRow, QuestionRow, UserRow
 from tests.conftest import upgrade_to
 from tests.postgres import RecordsDB
@@ -38,10 +37,7 @@ async def test_the_migration_keeps_every_user_and_links_their_telegram_identity(
 ):
     before = ScriptDirectory(str(MIGRATIONS)).get_revision("0009").down_revision
     assert before == "0008"  # the schema before identities (0010 came after them)
-    args = {}
-    if records_db.schema:
-        args["connect_args"] = {"server_settings": {"search_path": records_db.schema}}
-    engine = create_async_engine(async_url(records_db.url), **args)
+    engine = records_db.engine()
     people = {7: "Lin", ANN: "Ann", 5_123_456_789: "Zhou"}  # Telegram ids past 32 bits too
     try:
         async with engine.begin() as conn:

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core import ChatCore
 from bot.events import Incoming, QuizPrompt, Reply
@@ -24,7 +23,6 @@ from knowledge.learning import charts
 from knowledge.learning.model import load_model
 from knowledge.learning.practice import record_answer
 from knowledge.records import MasteryPoint, Records
-from knowledge.records.engine import async_url
 from knowledge.records.tables import MasteryHistoryRow, MasteryRow
 from tests.conftest import upgrade_to
 from tests.postgres import RecordsDB
@@ -143,10 +141,7 @@ async def test_history_keeps_the_latest_points_of_each_competency(records: Recor
 
 
 async def test_the_migration_gives_existing_mastery_a_starting_point(records_db: RecordsDB):
-    args = {}
-    if records_db.schema:
-        args["connect_args"] = {"server_settings": {"search_path": records_db.schema}}
-    engine = create_async_engine(async_url(records_db.url), **args)
+    engine = records_db.engine()
     updated = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
     try:
         async with engine.begin() as conn:

@@ -8,12 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from knowledge.learning.mastery import START
 from knowledge.learning.practice import record_answer
 from knowledge.records import PollRef, Records
-from knowledge.records.engine import async_url
 from knowledge.records.tables import (
     AttemptRow,
     MasteryRow,
@@ -249,10 +247,7 @@ async def test_forget_removes_everything_quiz_related(records: Records):
 
 
 async def test_migration_0002_upgrades_a_0001_database_keeping_its_users(records_db: RecordsDB):
-    args = {}
-    if records_db.schema:
-        args["connect_args"] = {"server_settings": {"search_path": records_db.schema}}
-    engine = create_async_engine(async_url(records_db.url), **args)
+    engine = records_db.engine()
     try:
         async with engine.begin() as conn:
             await conn.run_sync(upgrade_to("0001"))
